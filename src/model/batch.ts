@@ -1,0 +1,58 @@
+import type { Checkpoint } from './checkpoint.js';
+import type { Op } from './change-event.js';
+import type { TableSchema } from './table-schema.js';
+
+/**
+ * A run of staged rows for one table under one schema, or a truncate of that table.
+ * Segments are applied in manifest order.
+ */
+export type Segment = RowSegment | TruncateSegment;
+
+export interface RowSegment {
+  kind: 'rows';
+  table: string;
+  schema: TableSchema;
+  /** File name inside the batch's spool directory (newline-delimited JSON, see staging/spool-format.ts). */
+  file: string;
+  rows: number;
+}
+
+export interface TruncateSegment {
+  kind: 'truncate';
+  table: string;
+  schema: TableSchema;
+  position: string;
+  commitTs: string | null;
+  seq: number;
+}
+
+export type OpCounts = Partial<Record<Op, number>>;
+
+/** The full description of a staged batch, written as `manifest.json` beside its rows. */
+export interface BatchManifest {
+  pipeline: string;
+  batchId: string;
+  from: Checkpoint;
+  to: Checkpoint;
+  segments: Segment[];
+  counts: Record<string, OpCounts>;
+  events: number;
+  bytes: number;
+  /** Human-readable schema changes seen in this batch (new table, new column, type change). */
+  schemaChanges: string[];
+}
+
+/**
+ * What a capture returns through Temporal: small, no row data. The load finds the rows
+ * in `spoolDir`.
+ */
+export interface BatchSummary {
+  batchId: string;
+  spoolDir: string;
+  from: Checkpoint;
+  to: Checkpoint;
+  counts: Record<string, OpCounts>;
+  events: number;
+  bytes: number;
+  schemaChanges: string[];
+}

@@ -1,0 +1,66 @@
+/**
+ * A pipeline as plain JSON: the workflow's input. Complete (defaults resolved) and free of
+ * secrets: passwords are read by the worker from the environment variable `passwordEnv` names.
+ */
+export interface PipelineSpec {
+  name: string;
+  source: SourceSpec;
+  destination: DestinationSpec;
+  /** `merge`: one row per key (soft deletes); `append`: one row per change. */
+  mode: WriteMode;
+  /** What to do in merge mode with a table that has no primary key. */
+  keyless: 'error' | 'append';
+  batch: BatchLimits;
+  snapshot: SnapshotSpec;
+}
+
+export type WriteMode = 'merge' | 'append';
+
+export type SourceSpec = PostgresSourceSpec | MysqlSourceSpec;
+
+interface ConnectionSpec {
+  host: string;
+  port: number;
+  user: string;
+  /** Name of the worker environment variable holding the password (never the password itself). */
+  passwordEnv?: string;
+  /** `schema.table` names; `schema.*` selects every table of a schema, including ones created later. */
+  tables: string[];
+}
+
+export interface PostgresSourceSpec extends ConnectionSpec {
+  kind: 'postgres';
+  database: string;
+  slot: string;
+  publication: string;
+  ssl: boolean;
+}
+
+export interface MysqlSourceSpec extends ConnectionSpec {
+  kind: 'mysql';
+  /** Replica server id used for the binlog connection; unique per server. */
+  serverId: number;
+}
+
+export interface DestinationSpec {
+  /** DuckDB database file. */
+  path: string;
+}
+
+export interface BatchLimits {
+  /** A batch closes at this many changes (at a transaction boundary unless one transaction is larger). */
+  maxRows: number;
+  /** ... or at this many staged bytes. */
+  maxBytes: number;
+  /** ... or this long after its first change. */
+  maxWaitMs: number;
+  /** An empty capture returns after this long, so signals and status stay responsive. */
+  idleWaitMs: number;
+}
+
+export interface SnapshotSpec {
+  /** Copy existing rows before streaming. */
+  enabled: boolean;
+  /** Rows per snapshot chunk (each chunk is one batch, resumable after a crash). */
+  chunkRows: number;
+}

@@ -1,0 +1,92 @@
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { ChangeEvent } from '../model/change-event.js';
+import type { BatchLimits } from '../model/pipeline-spec.js';
+import type { Position } from '../model/position.js';
+import type { TableSchema } from '../model/table-schema.js';
+
+/** Where a capture puts what it reads (a `SpoolWriter` in production). */
+export interface BatchSink {
+  /** Declares the schema of following events of `schema.table`. Call before a table's first event and after every change. */
+  setSchema(schema: TableSchema): void;
+  /** Stages one event; waits when the sink is backed up (backpressure). */
+  write(event: ChangeEvent): Promise<void>;
+  /** Events written so far. */
+  readonly events: number;
+  /** Bytes staged so far. */
+  readonly bytes: number;
+}
+
+export interface CaptureContext {
+  /** Call at least every few seconds while waiting or reading. */
+  heartbeat(): void;
+  /** Aborted when the activity is cancelled or the worker shuts down: return promptly, writing nothing more. */
+  signal: AbortSignal;
+}
+
+export interface CaptureOutcome {
+  /** The checkpoint right after the last event written; equal to `from` when nothing arrived. */
+  to: Checkpoint;
+  /** Human-readable schema changes seen (new table, added column, type change). */
+  schemaChanges: string[];
+}
+
+export interface PreflightReport {
+  /** Tables that will be captured, with their current schema. */
+  tables: TableSchema[];
+  /** Things that work but deserve attention (e.g. REPLICA IDENTITY DEFAULT with TOASTed columns). */
+  warnings: string[];
+}
+
+/**
+ * One source database. An instance is held per pipeline by the worker and reused across
+ * activities, so a stream opened by one capture serves the next without reconnecting.
+ * Methods are never called concurrently on one instance.
+ */
+export interface SourceConnector {
+  /**
+   * Checks server settings, tables, keys and privileges without changing anything.
+   * Idempotent. Throws a `DucktailError` that names the setting or table and the fix.
+   */
+  preflight(): Promise<PreflightReport>;
+
+  /**
+   * Creates what capture needs (publication, replication slot, ...) if missing. Idempotent.
+   * Returns the checkpoint a pipeline with nothing loaded yet starts from: a snapshot plan
+   * when `snapshot.enabled`, else the current stream position.
+   */
+  prepare(): Promise<Checkpoint>;
+
+  /**
+   * Reads the next changes after `from` into `sink`, within `limits`: snapshot chunks while
+   * `from.snapshot` is unfinished, then stream events. A batch ends on a transaction boundary
+   * unless one transaction alone exceeds the limits. `from` is the durable checkpoint: when the
+   * open stream is elsewhere (an earlier batch was never loaded), the connector repositions.
+   * Events at or before `from` are never written. Returns within about `idleWaitMs` when
+   * nothing arrives.
+   */
+  capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome>;
+
+  /**
+   * Tells the source that everything up to `checkpoint` is durable in DuckDB, so it may free
+   * the log before it. Only ever called after the load that wrote `checkpoint` committed.
+   */
+  acknowledge(checkpoint: Checkpoint): Promise<void>;
+
+  /** The source's current end of log (for catch-up targets and lag). */
+  currentPosition(): Promise<Position>;
+
+  /** True when `checkpoint` has loaded everything up to and including `target`. */
+  reached(checkpoint: Checkpoint, target: Position): boolean;
+
+  /** Bytes of log between `checkpoint` and `current`, when the source can tell. */
+  lagBytes(checkpoint: Checkpoint, current: Position): number | null;
+
+  /** Formats a position for people (status, logs). */
+  describe(position: Position): string;
+
+  /** Closes connections. The instance may be opened again by a later call. */
+  close(): Promise<void>;
+
+  /** Removes the slot / publication this pipeline created at the source. */
+  teardown(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import { OP_CODES, type RowEvent } from '../model/change-event.js';
+
+/**
+ * One staged row, one line of newline-delimited JSON:
+ * `{"n":ordinal,"o":op code,"q":seq,"p":position,"t":commit ts|null,"u":[unsent column indexes]|null,"c":[values]}`
+ * - `n` orders rows within the whole batch (0-based, increasing);
+ * - `o` is an `OP_CODES` letter; `c` holds every column of the segment's schema as text or null;
+ * - `u` lists 0-based indexes of columns whose value was not sent (keep the destination's value).
+ */
+export interface SpoolLine {
+  n: number;
+  o: string;
+  q: number;
+  p: string;
+  t: string | null;
+  u: number[] | null;
+  c: (string | null)[];
+}
+
+/** Column spec for DuckDB's `read_json(..., columns = ...)` over a spool file. */
+export const SPOOL_JSON_COLUMNS =
+  "{n: 'BIGINT', o: 'VARCHAR', q: 'BIGINT', p: 'VARCHAR', t: 'VARCHAR', u: 'INTEGER[]', c: 'VARCHAR[]'}";
+
+export function encodeSpoolLine(ordinal: number, event: RowEvent): string {
+  let unsent: number[] | null = null;
+  const values: (string | null)[] = new Array<string | null>(event.values.length);
+  for (let i = 0; i < event.values.length; i++) {
+    const v = event.values[i];
+    if (v === undefined) {
+      (unsent ??= []).push(i);
+      values[i] = null;
+    } else {
+      values[i] = v;
+    }
+  }
+  const line: SpoolLine = {
+    n: ordinal,
+    o: OP_CODES[event.op],
+    q: event.seq,
+    p: event.position,
+    t: event.commitTs,
+    u: unsent,
+    c: values,
+  };
+  return JSON.stringify(line) + '\n';
+}
