@@ -54,5 +54,7 @@ export interface BatchSummary {
   counts: Record<string, OpCounts>;
   events: number;
   bytes: number;
+  /** Commit time of the newest change in the batch (ISO-8601), if any. */
+  lastCommitTs: string | null;
   schemaChanges: string[];
 }

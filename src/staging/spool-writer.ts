@@ -27,6 +27,7 @@ export class SpoolWriter {
   private readonly counts: Record<string, OpCounts> = {};
   private ordinal = 0;
   private byteCount = 0;
+  private lastCommitTs: string | null = null;
 
   private constructor(
     readonly dir: string,
@@ -62,6 +63,7 @@ export class SpoolWriter {
     const schema = this.schemas.get(event.table);
     if (schema === undefined) throw new Error(`no schema declared for ${event.table} before its first event`);
     this.count(event.table, event.op);
+    if (event.commitTs !== null) this.lastCommitTs = event.commitTs;
     if (event.op === 'truncate') {
       this.closeSegment(event.table);
       this.segments.push({
@@ -112,6 +114,7 @@ export class SpoolWriter {
       counts: this.counts,
       events: this.ordinal,
       bytes: this.byteCount,
+      lastCommitTs: this.lastCommitTs,
       schemaChanges,
     };
   }

@@ -1,0 +1,60 @@
+import type { BatchSummary, OpCounts } from '../model/batch.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+import type { Position } from '../model/position.js';
+
+export interface PreparePipelineInput {
+  spec: PipelineSpec;
+}
+
+export interface PreparePipelineResult {
+  /** The durable checkpoint (stored in DuckDB, created when missing). */
+  checkpoint: Checkpoint;
+  warnings: string[];
+  tables: string[];
+}
+
+export interface CaptureBatchInput {
+  spec: PipelineSpec;
+  /** The checkpoint the workflow believes is durable; the one stored in DuckDB wins. */
+  from: Checkpoint | null;
+  /** Catch-up runs: stop once this source position is loaded. */
+  until?: Position | null;
+}
+
+export interface CaptureBatchResult {
+  /** The staged batch, or null when nothing new arrived (or `until` was already reached). */
+  batch: BatchSummary | null;
+  /** The durable checkpoint the capture started from. */
+  checkpoint: Checkpoint;
+  /** True when `until` is given and the durable checkpoint has reached it. */
+  reachedTarget: boolean;
+  /** The durable position formatted for people. */
+  position: string | null;
+  /** Log bytes between the durable position and the source's end of log, when known. */
+  lagBytes: number | null;
+}
+
+export interface LoadBatchInput {
+  spec: PipelineSpec;
+  batch: BatchSummary;
+}
+
+export interface LoadBatchResult {
+  checkpoint: Checkpoint;
+  skipped: boolean;
+  counts: Record<string, OpCounts>;
+  position: string | null;
+}
+
+export interface SourcePositionInput {
+  spec: PipelineSpec;
+}
+
+/** The activity functions as the workflow sees them (implemented in create-activities.ts). */
+export interface PipelineActivities {
+  preparePipeline(input: PreparePipelineInput): Promise<PreparePipelineResult>;
+  captureBatch(input: CaptureBatchInput): Promise<CaptureBatchResult>;
+  loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>;
+  sourcePosition(input: SourcePositionInput): Promise<Position>;
+}

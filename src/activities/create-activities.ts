@@ -1,0 +1,117 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { Destination } from '../destinations/destination.js';
+import type { Logger } from '../logger.js';
+import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+import type { SourceConnector } from '../sources/source-connector.js';
+import { SpoolWriter } from '../staging/spool-writer.js';
+import type {
+  CaptureBatchInput,
+  CaptureBatchResult,
+  LoadBatchInput,
+  LoadBatchResult,
+  PipelineActivities,
+  PreparePipelineInput,
+  PreparePipelineResult,
+  SourcePositionInput,
+} from './activity-types.js';
+import type { SourceRegistry } from './source-registry.js';
+import { newBatchId, readManifest, removeOldSpools, spoolRoot } from './spool-paths.js';
+import { asActivity } from './to-failure.js';
+
+export interface ActivityDeps {
+  sources: SourceRegistry;
+  openDestination(path: string): Promise<Destination>;
+  logger: Logger;
+}
+
+/** The pipeline activities, bound to the worker's open sources and DuckDB files. */
+export function createActivities(deps: ActivityDeps): PipelineActivities {
+  const { sources, openDestination, logger } = deps;
+
+  /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
+  async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {
+    return (await dest.readCheckpoint(spec.name)) ?? (await dest.initCheckpoint(spec.name, await source.prepare()));
+  }
+
+  async function lag(source: SourceConnector, checkpoint: Checkpoint): Promise<number | null> {
+    try {
+      return source.lagBytes(checkpoint, await source.currentPosition());
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    preparePipeline: ({ spec }: PreparePipelineInput): Promise<PreparePipelineResult> =>
+      asActivity(async () => {
+        const source = await sources.get(spec);
+        const report = await source.preflight();
+        const dest = await openDestination(spec.destination.path);
+        const checkpoint = await durableCheckpoint(spec, source, dest);
+        for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
+        return { checkpoint, warnings: report.warnings, tables: report.tables.map((t) => t.table) };
+      }),
+
+    captureBatch: ({ spec, until }: CaptureBatchInput): Promise<CaptureBatchResult> =>
+      asActivity(async () => {
+        const ctx = Context.current();
+        const source = await sources.get(spec);
+        const dest = await openDestination(spec.destination.path);
+        const checkpoint = await durableCheckpoint(spec, source, dest);
+        const base = {
+          checkpoint,
+          position: checkpoint.position === null ? null : source.describe(checkpoint.position),
+          lagBytes: await lag(source, checkpoint),
+        };
+        if (until != null && checkpoint.snapshot === undefined && source.reached(checkpoint, until)) {
+          return { ...base, batch: null, reachedTarget: true };
+        }
+        await removeOldSpools(spec);
+        const batchId = newBatchId();
+        const writer = await SpoolWriter.create(path.join(spoolRoot(spec), batchId), spec.name, batchId, checkpoint);
+        let outcome;
+        try {
+          outcome = await source.capture(checkpoint, writer, spec.batch, {
+            heartbeat: () => ctx.heartbeat(),
+            signal: ctx.cancellationSignal,
+          });
+        } catch (err) {
+          await writer.abort();
+          throw err;
+        }
+        if (writer.events === 0 && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
+          await writer.abort();
+          return { ...base, batch: null, reachedTarget: false };
+        }
+        const batch = await writer.finish(outcome.to, outcome.schemaChanges);
+        return { ...base, batch, reachedTarget: false };
+      }),
+
+    loadBatch: ({ spec, batch }: LoadBatchInput): Promise<LoadBatchResult> =>
+      asActivity(async () => {
+        const ctx = Context.current();
+        const manifest = await readManifest(batch.spoolDir);
+        const dest = await openDestination(spec.destination.path);
+        const result = await dest.applyBatch(manifest, { mode: spec.mode, heartbeat: () => ctx.heartbeat() });
+        // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
+        const source = await sources.get(spec);
+        await source.acknowledge(result.checkpoint).catch((err: unknown) => {
+          logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
+        });
+        await rm(batch.spoolDir, { recursive: true, force: true });
+        const position = result.checkpoint.position;
+        return {
+          checkpoint: result.checkpoint,
+          skipped: result.skipped,
+          counts: result.skipped ? {} : result.counts,
+          position: position === null ? null : source.describe(position),
+        };
+      }),
+
+    sourcePosition: ({ spec }: SourcePositionInput) =>
+      asActivity(async () => (await sources.get(spec)).currentPosition()),
+  };
+}

@@ -1,0 +1,116 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DucktailError } from '../errors.js';
+import { logger } from '../logger.js';
+import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
+import { runDev } from './dev.js';
+import { preflightAll } from './preflight.js';
+import { startPipeline } from './start.js';
+import { formatStatus, readStatuses } from './status.js';
+import { runWorker } from './worker.js';
+
+const program = new Command('ducktail')
+  .description('Change data capture from PostgreSQL and MySQL/MariaDB into DuckDB, as durable Temporal workflows')
+  .option('-c, --config <file>', 'pipeline configuration', 'ducktail.yaml')
+  .addOption(new Option('--address <host:port>', 'Temporal server (default: TEMPORAL_ADDRESS, the config, then 127.0.0.1:7233)'))
+  .addOption(new Option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or the config)'))
+  .showHelpAfterError();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is a number from 1 to 65535');
+  return n;
+}
+
+program
+  .command('dev')
+  .description('run everything locally: embedded Temporal dev server + web UI, a worker, every pipeline, live progress')
+  .option('--port <port>', 'dev server port', port, 7233)
+  .option('--ui-port <port>', 'web UI port', port, 8233)
+  .option('--catch-up', 'exit once every pipeline has loaded what its source had at start', false)
+  .action(async (opts: { port: number; uiPort: number; catchUp: boolean }) => {
+    const config = await loadConfig(globals().config);
+    process.exitCode = await runDev(globals(), config, opts, logger);
+  });
+
+program
+  .command('worker')
+  .description('run a worker for every pipeline on the task queue (one process per DuckDB file)')
+  .action(async () => {
+    const config = await loadConfig(globals().config);
+    await runWorker(globals(), config, logger);
+  });
+
+program
+  .command('start')
+  .description('check the sources, then start pipelines (all when none is named)')
+  .argument('[pipelines...]')
+  .option('--catch-up', 'run until the source position seen at start is loaded, then complete', false)
+  .action(async (names: string[], opts: { catchUp: boolean }) => {
+    const config = await loadConfig(globals().config);
+    const pipelines = selectPipelines(config, names);
+    for (const [name, report] of await preflightAll(pipelines, logger)) {
+      for (const w of report.warnings) process.stderr.write(`warning (${name}): ${w}\n`);
+    }
+    const client = await connectClient(globals(), config);
+    for (const spec of pipelines) {
+      const outcome = await startPipeline(client, config.temporal.taskQueue, spec, opts);
+      process.stdout.write(`${spec.name}: ${outcome === 'started' ? 'started' : 'already running'} (workflow ${workflowId(spec.name)})\n`);
+    }
+  });
+
+for (const [name, signal, done] of [
+  ['pause', 'pause', 'pausing after the current batch'],
+  ['resume', 'resume', 'resuming'],
+] as const) {
+  program
+    .command(name)
+    .description(`${name} pipelines (all when none is named)`)
+    .argument('[pipelines...]')
+    .action(async (names: string[]) => {
+      const config = await loadConfig(globals().config);
+      const client = await connectClient(globals(), config);
+      for (const spec of selectPipelines(config, names)) {
+        await client.workflow.getHandle(workflowId(spec.name)).signal(signal);
+        process.stdout.write(`${spec.name}: ${done}\n`);
+      }
+    });
+}
+
+program
+  .command('stop')
+  .description('stop pipelines gracefully after their current batch (all when none is named)')
+  .argument('[pipelines...]')
+  .option('--no-wait', 'return without waiting for the workflows to finish')
+  .action(async (names: string[], opts: { wait: boolean }) => {
+    const config = await loadConfig(globals().config);
+    const client = await connectClient(globals(), config);
+    for (const spec of selectPipelines(config, names)) {
+      const handle = client.workflow.getHandle(workflowId(spec.name));
+      await handle.cancel();
+      if (opts.wait) await handle.result();
+      process.stdout.write(`${spec.name}: stopped\n`);
+    }
+  });
+
+program
+  .command('status')
+  .description('phase, position, lag, rows per table and last error of each pipeline')
+  .argument('[pipelines...]')
+  .option('--json', 'print JSON', false)
+  .action(async (names: string[], opts: { json: boolean }) => {
+    const config = await loadConfig(globals().config);
+    const client = await connectClient(globals(), config);
+    const rows = await readStatuses(client, selectPipelines(config, names));
+    process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
+  });
+
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof DucktailError ? err.message : err instanceof Error ? err.message : String(err)}\n`);
+    if (!(err instanceof DucktailError) && err instanceof Error && process.env.DUCKTAIL_DEBUG === '1') process.stderr.write(`${err.stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const pipelineName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,40}$/, 'use lowercase letters, digits, - and _ (start with a letter, at most 41 characters)');
+
+const tableName = z
+  .string()
+  .regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table (database.table for MySQL), or schema.* for every table of a schema');
+
+const noSecrets = {
+  password: z.never({ error: 'passwords never go in ducktail.yaml; export it in the worker environment and set passwordEnv: NAME_OF_THAT_VARIABLE' }).optional(),
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable, e.g. PGPASSWORD').optional(),
+};
+
+export const postgresSourceSchema = z.strictObject({
+  kind: z.literal('postgres'),
+  url: z.string().optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(5432),
+  database: z.string().min(1).default('postgres'),
+  user: z.string().min(1).default('postgres'),
+  ...noSecrets,
+  tables: z.array(tableName).min(1, 'list at least one table to replicate'),
+  slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names use lowercase letters, digits and _').optional(),
+  publication: z.string().regex(/^[A-Za-z0-9_]{1,63}$/, 'publication names use letters, digits and _').optional(),
+  ssl: z.boolean().default(false),
+});
+
+export const mysqlSourceSchema = z.strictObject({
+  kind: z.literal('mysql'),
+  url: z.string().optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(3306),
+  user: z.string().min(1).default('root'),
+  ...noSecrets,
+  tables: z.array(tableName).min(1, 'list at least one table to replicate'),
+  serverId: z.number().int().min(1).max(4294967295).optional(),
+});
+
+const batchSchema = z
+  .strictObject({
+    maxRows: z.number().int().min(1).default(100_000),
+    maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    maxWaitMs: z.number().int().min(0).default(1000),
+    idleWaitMs: z.number().int().min(100).default(5000),
+  })
+  .prefault({});
+
+const snapshotSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    chunkRows: z.number().int().min(1).default(50_000),
+  })
+  .prefault({});
+
+export const pipelineSchema = z.strictObject({
+  name: pipelineName,
+  source: z.discriminatedUnion('kind', [postgresSourceSchema, mysqlSourceSchema], {
+    error: 'source.kind must be postgres or mysql',
+  }),
+  destination: z.strictObject({ path: z.string().min(1, 'give the DuckDB file path, e.g. ./ducktail.duckdb') }),
+  mode: z.enum(['merge', 'append'], { error: 'mode is merge (current state) or append (audit log)' }).default('merge'),
+  keyless: z.enum(['error', 'append'], { error: 'keyless is error or append' }).default('error'),
+  batch: batchSchema,
+  snapshot: snapshotSchema,
+});
+
+export const configSchema = z.strictObject({
+  temporal: z
+    .strictObject({
+      address: z.string().optional(),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('ducktail'),
+    })
+    .prefault({}),
+  pipelines: z.array(pipelineSchema).min(1, 'define at least one pipeline'),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedPipeline = z.output<typeof pipelineSchema>;

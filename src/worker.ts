@@ -1,0 +1,53 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities/create-activities.js';
+import { SourceRegistry } from './activities/source-registry.js';
+import { closeAllDuckDBDestinations, openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
+import { logger as defaultLogger, type Logger } from './logger.js';
+import { workflowBundle } from './temporal/workflow-bundle.js';
+
+export interface PipelineWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  logger?: Logger;
+}
+
+export interface PipelineWorker {
+  worker: Worker;
+  /** Runs until `shutdown()`; then closes sources and DuckDB files. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * A worker for every pipeline on `taskQueue`. DuckDB allows one writing process per file, so
+ * all pipelines writing one file must be served by one worker process.
+ */
+export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
+  const logger = options.logger ?? defaultLogger;
+  const sources = new SourceRegistry(logger);
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ sources, openDestination: openDuckDBDestination, logger }),
+    shutdownGraceTime: '20s',
+  });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await sources.closeAll();
+        await closeAllDuckDBDestinations();
+      }
+    },
+    shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
+
+export { NativeConnection };

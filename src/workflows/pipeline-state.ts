@@ -1,0 +1,103 @@
+import type { OpCounts } from '../model/batch.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+import type { Position } from '../model/position.js';
+
+export type PipelinePhase =
+  | 'starting'
+  | 'snapshot'
+  | 'streaming'
+  | 'paused'
+  | 'failed'
+  | 'stopped'
+  | 'caught-up';
+
+export interface LastError {
+  type: string;
+  message: string;
+  at: string;
+}
+
+/** Everything the workflow remembers; plain JSON, carried across continue-as-new. */
+export interface PipelineState {
+  phase: PipelinePhase;
+  paused: boolean;
+  checkpoint: Checkpoint | null;
+  position: string | null;
+  batches: number;
+  events: number;
+  counts: Record<string, OpCounts>;
+  lagBytes: number | null;
+  /** Seconds between now and the commit time of the newest change loaded, when behind. */
+  lagSeconds: number | null;
+  lastCommitTs: string | null;
+  lastBatchAt: string | null;
+  lastError: LastError | null;
+  schemaChanges: string[];
+  warnings: string[];
+  catchUpTarget: Position | null;
+  startedAt: string;
+  runs: number;
+}
+
+export interface PipelineWorkflowInput {
+  spec: PipelineSpec;
+  /** Run until the source position seen at start is loaded, then complete (scheduled catch-up runs). */
+  catchUp?: boolean;
+  /** Carried by continue-as-new; leave empty when starting. */
+  state?: PipelineState;
+}
+
+/** What the `status` query returns. */
+export interface PipelineStatus extends PipelineState {
+  pipeline: string;
+  mode: PipelineSpec['mode'];
+  source: string;
+  destination: string;
+  /** While snapshotting: tables done / total and rows copied. */
+  snapshotProgress?: string;
+}
+
+export function describeSnapshot(state: PipelineState): string | undefined {
+  const snap = state.checkpoint?.snapshot;
+  if (snap === undefined) return undefined;
+  const done = snap.tables.filter((t) => t.done).length;
+  const rows = snap.tables.reduce((n, t) => n + t.rows, 0);
+  return `${done}/${snap.tables.length} tables, ${rows} rows copied`;
+}
+
+export function initialState(now: string): PipelineState {
+  return {
+    phase: 'starting',
+    paused: false,
+    checkpoint: null,
+    position: null,
+    batches: 0,
+    events: 0,
+    counts: {},
+    lagBytes: null,
+    lagSeconds: null,
+    lastCommitTs: null,
+    lastBatchAt: null,
+    lastError: null,
+    schemaChanges: [],
+    warnings: [],
+    catchUpTarget: null,
+    startedAt: now,
+    runs: 1,
+  };
+}
+
+/** Adds per-table, per-op counts into `total` (mutates and returns it). */
+export function addCounts(total: Record<string, OpCounts>, more: Record<string, OpCounts>): Record<string, OpCounts> {
+  for (const [table, ops] of Object.entries(more)) {
+    const into = (total[table] ??= {});
+    for (const [op, n] of Object.entries(ops) as [keyof OpCounts, number][]) into[op] = (into[op] ?? 0) + n;
+  }
+  return total;
+}
+
+/** Keeps the newest `max` entries. */
+export function keepLast<T>(list: T[], more: T[], max: number): T[] {
+  return [...list, ...more].slice(-max);
+}

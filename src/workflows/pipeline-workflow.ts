@@ -1,0 +1,174 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  allHandlersFinished,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PipelineActivities } from '../activities/activity-types.js';
+import type { BatchSummary } from '../model/batch.js';
+import { pauseSignal, resumeSignal, statusQuery } from './messages.js';
+import {
+  addCounts,
+  describeSnapshot,
+  initialState,
+  keepLast,
+  type PipelineState,
+  type PipelineStatus,
+  type PipelineWorkflowInput,
+} from './pipeline-state.js';
+
+const { preparePipeline, sourcePosition } = proxyActivities<PipelineActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const { captureBatch, loadBatch } = proxyActivities<PipelineActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** Batches per run before continuing as new, even if the server has not suggested it yet. */
+const DEFAULT_BATCHES_PER_RUN = 1000;
+
+/** Thrown inside the loop when the user cancelled the workflow: stop gracefully. */
+class StopRequested extends Error {}
+
+/**
+ * One pipeline: prepare the source, then capture → load batches until cancelled (graceful:
+ * the current batch finishes) or, in catch-up mode, until the source position seen at start is
+ * loaded. Row data never passes through here; activities exchange checkpoints and manifests.
+ */
+export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesPerRun?: number }): Promise<PipelineStatus> {
+  const { spec } = input;
+  const state: PipelineState = input.state ?? initialState(new Date().toISOString());
+  const batchesPerRun = input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN;
+  const root = CancellationScope.current();
+  let resumed = false;
+  let batchesThisRun = 0;
+
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    resumed = true;
+  });
+  const status = (): PipelineStatus => ({
+    ...state,
+    pipeline: spec.name,
+    mode: spec.mode,
+    source: describeSource(input),
+    destination: spec.destination.path,
+    snapshotProgress: describeSnapshot(state),
+  });
+  setHandler(statusQuery, status);
+
+  /** Waits for `predicate` unless the workflow is cancelled meanwhile. */
+  const waitFor = async (predicate: () => boolean): Promise<void> => {
+    try {
+      await condition(predicate);
+    } catch (err) {
+      if (isCancellation(err)) throw new StopRequested();
+      throw err;
+    }
+  };
+
+  /**
+   * Runs one activity step to completion even if the workflow is cancelled meanwhile.
+   * A failure that retrying cannot fix parks the pipeline in `failed` until `resume`.
+   */
+  const step = async <T>(fn: () => Promise<T>): Promise<T | 'stale'> => {
+    for (;;) {
+      try {
+        const result = await CancellationScope.nonCancellable(fn);
+        state.lastError = null;
+        return result;
+      } catch (err) {
+        const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+        if (failure?.type === 'StaleBatchError') return 'stale';
+        if (failure === null) throw err;
+        const previousPhase = state.phase;
+        state.lastError = { type: failure.type ?? 'Error', message: failure.message, at: new Date().toISOString() };
+        state.phase = 'failed';
+        resumed = false;
+        await waitFor(() => resumed || root.consideredCancelled);
+        if (root.consideredCancelled) throw new StopRequested();
+        state.phase = previousPhase;
+      }
+    }
+  };
+
+  const applyLoaded = (batch: BatchSummary, result: { counts: BatchSummary['counts']; position: string | null; skipped: boolean }): void => {
+    state.batches++;
+    batchesThisRun++;
+    state.events += batch.events;
+    addCounts(state.counts, result.counts);
+    state.position = result.position;
+    state.lastBatchAt = new Date().toISOString();
+    if (batch.lastCommitTs !== null) {
+      state.lastCommitTs = batch.lastCommitTs;
+      state.lagSeconds = Math.max(0, (Date.now() - Date.parse(batch.lastCommitTs)) / 1000);
+    }
+    state.schemaChanges = keepLast(state.schemaChanges, batch.schemaChanges, 20);
+  };
+
+  try {
+    if (state.checkpoint === null) {
+      const prepared = await step(() => preparePipeline({ spec }));
+      if (prepared !== 'stale') {
+        state.checkpoint = prepared.checkpoint;
+        state.warnings = prepared.warnings;
+      }
+    }
+    if (input.catchUp === true && state.catchUpTarget === null) {
+      const target = await step(() => sourcePosition({ spec }));
+      if (target !== 'stale') state.catchUpTarget = target;
+    }
+    while (!root.consideredCancelled) {
+      if (state.paused) {
+        state.phase = 'paused';
+        await waitFor(() => !state.paused || root.consideredCancelled);
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested || batchesThisRun >= batchesPerRun) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof pipelineWorkflow>({ ...input, state: { ...state, runs: state.runs + 1 } });
+      }
+      state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
+      const captured = await step(() => captureBatch({ spec, from: state.checkpoint, until: state.catchUpTarget }));
+      if (captured === 'stale') continue;
+      state.checkpoint = captured.checkpoint;
+      state.position = captured.position;
+      state.lagBytes = captured.lagBytes;
+      if (captured.reachedTarget) {
+        state.phase = 'caught-up';
+        return status();
+      }
+      if (captured.batch === null) {
+        state.lagSeconds = 0;
+        continue;
+      }
+      const batch = captured.batch;
+      const loaded = await step(() => loadBatch({ spec, batch }));
+      if (loaded === 'stale') continue;
+      state.checkpoint = loaded.checkpoint;
+      applyLoaded(batch, loaded);
+    }
+  } catch (err) {
+    if (!(err instanceof StopRequested)) throw err;
+  }
+  state.phase = 'stopped';
+  return status();
+}
+
+function describeSource({ spec }: PipelineWorkflowInput): string {
+  const s = spec.source;
+  return s.kind === 'postgres' ? `postgres://${s.user}@${s.host}:${s.port}/${s.database}` : `mysql://${s.user}@${s.host}:${s.port}`;
+}
