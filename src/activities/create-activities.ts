@@ -71,6 +71,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         }
         await removeOldSpools(spec);
         const batchId = newBatchId();
+        logger.debug({ pipeline: spec.name, batchId }, 'capture started');
         const writer = await SpoolWriter.create(path.join(spoolRoot(spec), batchId), spec.name, batchId, checkpoint);
         let outcome;
         try {
@@ -94,6 +95,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       asActivity(async () => {
         const ctx = Context.current();
         const manifest = await readManifest(batch.spoolDir);
+        logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const dest = await openDestination(spec.destination.path);
         const result = await dest.applyBatch(manifest, { mode: spec.mode, heartbeat: () => ctx.heartbeat() });
         // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
@@ -102,6 +104,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
         });
         await rm(batch.spoolDir, { recursive: true, force: true });
+        logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped }, 'load committed');
         const position = result.checkpoint.position;
         return {
           checkpoint: result.checkpoint,

@@ -62,9 +62,8 @@ export class SpoolWriter {
   async write(event: ChangeEvent): Promise<void> {
     const schema = this.schemas.get(event.table);
     if (schema === undefined) throw new Error(`no schema declared for ${event.table} before its first event`);
-    this.count(event.table, event.op);
-    if (event.commitTs !== null) this.lastCommitTs = event.commitTs;
     if (event.op === 'truncate') {
+      this.counted(event);
       this.closeSegment(event.table);
       this.segments.push({
         kind: 'truncate',
@@ -82,6 +81,7 @@ export class SpoolWriter {
         `${event.table}: event has ${event.values.length} values but the schema has ${schema.columns.length} columns`,
       );
     }
+    this.counted(event);
     const segment = this.segmentFor(schema);
     const line = encodeSpoolLine(this.ordinal++, event);
     this.byteCount += line.length;
@@ -150,9 +150,10 @@ export class SpoolWriter {
     seg.stream.end();
   }
 
-  private count(table: string, op: ChangeEvent['op']): void {
-    const perTable = (this.counts[table] ??= {});
-    perTable[op] = (perTable[op] ?? 0) + 1;
+  private counted(event: ChangeEvent): void {
+    const perTable = (this.counts[event.table] ??= {});
+    perTable[event.op] = (perTable[event.op] ?? 0) + 1;
+    if (event.commitTs !== null) this.lastCommitTs = event.commitTs;
   }
 }
 

@@ -1,0 +1,54 @@
+import { splitTableName, type ColumnSchema } from '../../model/table-schema.js';
+
+/** A DuckDB identifier, always quoted: source names may hold uppercase, spaces or quotes. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A SQL string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** `"schema"."table"` for a source table name `schema.table`. */
+export function tableRef(table: string): string {
+  const { schema, name } = splitTableName(table);
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/**
+ * Converts a staged text expression to the column's DuckDB value, then to the destination
+ * column's type when evolution left it different (e.g. widened to VARCHAR).
+ */
+export function decodeValue(textExpr: string, column: ColumnSchema, sourceType: string, targetType: string): string {
+  let expr: string;
+  switch (column.encoding) {
+    case 'hex':
+      expr = `from_hex(${textExpr})`;
+      break;
+    case 'json':
+      expr = `CAST(CAST(${textExpr} AS JSON) AS ${column.duckType})`;
+      break;
+    default:
+      expr = `CAST(${textExpr} AS ${column.duckType})`;
+  }
+  return sourceType === targetType ? expr : `CAST(${expr} AS ${targetType})`;
+}
+
+/** The `__op` value of a spool op code. */
+export function opNameExpr(codeExpr: string): string {
+  return (
+    `CASE ${codeExpr} WHEN 's' THEN 'snapshot' WHEN 'i' THEN 'insert' WHEN 'u' THEN 'update' ` +
+    `WHEN 'd' THEN 'delete' WHEN 't' THEN 'truncate' END`
+  );
+}
+
+/** The staged text of column `index` (0-based) of a spool row `c` list. */
+export function stagedValue(index: number, row = ''): string {
+  return `${row}c[${index + 1}]`;
+}
+
+/** True when the staged row sent column `index` (it is not listed in `u`). */
+export function sentExpr(index: number, row = ''): string {
+  return `(${row}u IS NULL OR NOT list_contains(${row}u, ${index}))`;
+}

@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection } from '@temporalio/worker';
+import { pino } from 'pino';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { createPipelineWorker, type PipelineWorker } from '../../src/worker.js';
+
+export const TASK_QUEUE_PREFIX = 'ducktail-test';
+
+/** A real Temporal dev server for one test file (in memory, random port). */
+export function testServer(): Promise<DevServer> {
+  return startDevServer();
+}
+
+export interface RunningWorker {
+  worker: PipelineWorker;
+  stop(): Promise<void>;
+}
+
+/** A pipeline worker in this process (shares the DuckDB instance cache with the test). */
+export async function inProcessWorker(server: DevServer, taskQueue: string): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await createPipelineWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    logger: pino({ level: process.env.DUCKTAIL_LOG_LEVEL ?? 'warn' }),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Runs the `ducktail` CLI from source; resolves with its exit code and output. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code: code ?? -1, stdout, stderr };
+}
+
+/** Starts the `ducktail` CLI from source as a child process (for worker crash tests). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env: { ...process.env, DUCKTAIL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}

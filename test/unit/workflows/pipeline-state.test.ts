@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addCounts, describeSnapshot, initialState, keepLast } from '../../../src/workflows/pipeline-state.js';
+
+test('addCounts sums per table and operation', () => {
+  const total = addCounts({ 'a.t': { insert: 2 } }, { 'a.t': { insert: 3, delete: 1 }, 'a.u': { update: 4 } });
+  assert.deepEqual(total, { 'a.t': { insert: 5, delete: 1 }, 'a.u': { update: 4 } });
+});
+
+test('keepLast keeps the newest entries', () => {
+  assert.deepEqual(keepLast([1, 2, 3], [4, 5], 3), [3, 4, 5]);
+});
+
+test('describeSnapshot summarises table progress', () => {
+  const state = initialState('2026-01-01T00:00:00Z');
+  assert.equal(describeSnapshot(state), undefined);
+  state.checkpoint = {
+    position: null,
+    batchId: 'b',
+    snapshot: {
+      startPosition: { kind: 'pg', lsn: '0/1', ackLsn: '0/1' },
+      consistent: true,
+      tables: [
+        { table: 'a.t', done: true, rows: 10 },
+        { table: 'a.u', done: false, rows: 5 },
+      ],
+    },
+  };
+  assert.equal(describeSnapshot(state), '1/2 tables, 15 rows copied');
+});
