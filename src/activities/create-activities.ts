@@ -23,7 +23,7 @@ import { asActivity } from './to-failure.js';
 
 export interface ActivityDeps {
   sources: SourceRegistry;
-  openDestination(path: string): Promise<Destination>;
+  openDestination: (path: string) => Promise<Destination>;
   logger: Logger;
 }
 

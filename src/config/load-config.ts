@@ -61,14 +61,14 @@ function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
   const common = { name: p.name, mode: p.mode, keyless: p.keyless, batch: p.batch, snapshot: p.snapshot };
   const destination = { path: path.resolve(baseDir, p.destination.path) };
   if (source.kind === 'postgres') {
-    const { url: _url, password: _password, ...rest } = source;
+    const { url, password, ...rest } = source;
     return {
       ...common,
       destination,
       source: { ...rest, slot: rest.slot ?? `ducktail_${id}`, publication: rest.publication ?? `ducktail_${id}` },
     };
   }
-  const { url: _url, password: _password, ...rest } = source;
+  const { url, password, ...rest } = source;
   return { ...common, destination, source: { ...rest, serverId: rest.serverId ?? defaultServerId(p.name) } };
 }
 

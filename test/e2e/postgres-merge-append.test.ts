@@ -14,13 +14,18 @@ const TQ = 'e2e-merge-append';
 
 /** Source rows as text, ordered by id. */
 async function pgRows(pgc: pg.Client, table: string, cols: string): Promise<string[][]> {
-  const r = await pgc.query<Record<string, string | null>>({ text: `SELECT ${cols} FROM ${table} ORDER BY id`, rowMode: 'array' });
-  return (r.rows as unknown as (string | null)[][]).map((row) => row.map((v) => (v === null ? 'NULL' : String(v))));
+  const r = await pgc.query<unknown[]>({ text: `SELECT ${cols} FROM ${table} ORDER BY id`, rowMode: 'array' });
+  return r.rows.map((row) => row.map(asText));
 }
 
 async function duckRows(file: string, sql: string): Promise<string[][]> {
   const rows = await duckQuery(file, sql);
-  return rows.map((r) => Object.values(r).map((v) => (v === null ? 'NULL' : String(v))));
+  return rows.map((r) => Object.values(r).map(asText));
+}
+
+function asText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)', () => {
@@ -126,7 +131,7 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const expected = { snapshot: 300, update: 50, delete: 20, insert: 1, truncate: 1 };
     const counts = await waitFor('every change appended', async () => {
       const rows = await duckQuery(file, `SELECT __op AS op, count(*)::INT AS n FROM e2e_a.events GROUP BY 1`).catch(() => []);
-      const got = Object.fromEntries(rows.map((r) => [r.op, r.n]));
+      const got: Record<string, number> = Object.fromEntries(rows.map((r) => [String(r.op), Number(r.n)]));
       return JSON.stringify(Object.keys(expected).map((k) => got[k])) === JSON.stringify(Object.values(expected)) ? got : undefined;
     }, { timeoutMs: 90_000 });
     assert.deepEqual(counts, expected);

@@ -9,7 +9,7 @@ export async function duckQuery(path: string, sql: string): Promise<Record<strin
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return reader.getRowObjectsJson();
   } finally {
     connection.closeSync();
   }

@@ -1,0 +1,181 @@
+import path from 'node:path';
+import { StaleBatchError } from '../../errors.js';
+import { logger } from '../../logger.js';
+import type { BatchManifest, Segment } from '../../model/batch.js';
+import { checkpointKey, type Checkpoint } from '../../model/checkpoint.js';
+import type { ApplyOptions, ApplyResult, Destination } from '../destination.js';
+import { buildAppendSql, truncateAppended } from './duckdb-append.js';
+import {
+  ensureInternalTables,
+  forgetStoredPipeline,
+  logBatch,
+  readStoredCheckpoint,
+  writeCheckpoint,
+} from './duckdb-checkpoint.js';
+import { DuckDBSession, type SqlRunner } from './duckdb-connection.js';
+import { segmentError } from './duckdb-errors.js';
+import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
+import { SchemaEvolver, type WriteStyle } from './duckdb-schema.js';
+import { dropStage, STAGE_TABLE, stageSpoolFile, unsentColumns } from './duckdb-stage.js';
+
+/**
+ * `ApplyOptions` plus where the batch's spool files are. The shared contract does not carry the
+ * spool directory yet; without it, segment file names must be absolute.
+ */
+export interface DuckDBApplyOptions extends ApplyOptions {
+  /** Directory holding the batch's `manifest.json` and segment files. */
+  spoolDir?: string;
+}
+
+const HEARTBEAT_MS = 2_000;
+
+/**
+ * The DuckDB destination of every pipeline writing one file in this process. All calls run one
+ * at a time on one connection; `applyBatch` is one transaction that also writes the checkpoint.
+ */
+export class DuckDBDestination implements Destination {
+  private readonly evolver = new SchemaEvolver();
+  private readonly log = logger.child({ component: 'duckdb' });
+
+  constructor(
+    private readonly session: DuckDBSession,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  /** The database file. */
+  get path(): string {
+    return this.session.path;
+  }
+
+  readCheckpoint(pipeline: string): Promise<Checkpoint | null> {
+    return this.session.exclusive((db) => readStoredCheckpoint(db, pipeline));
+  }
+
+  initCheckpoint(pipeline: string, initial: Checkpoint): Promise<Checkpoint> {
+    return this.session.exclusive((db) =>
+      inTransaction(db, async () => {
+        await ensureInternalTables(db);
+        const stored = await readStoredCheckpoint(db, pipeline);
+        if (stored !== null) return stored;
+        await writeCheckpoint(db, pipeline, initial);
+        return initial;
+      }),
+    );
+  }
+
+  async applyBatch(manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+    const beat = (): void => {
+      try {
+        options.heartbeat();
+      } catch {
+        // Heartbeats are best effort; the load's outcome must not depend on them.
+      }
+    };
+    beat();
+    const timer = setInterval(beat, HEARTBEAT_MS);
+    try {
+      return await this.session.exclusive((db) => this.applyInTransaction(db, manifest, options));
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  forgetPipeline(pipeline: string): Promise<void> {
+    return this.session.exclusive((db) => forgetStoredPipeline(db, pipeline));
+  }
+
+  /** Closes the file for every holder of this shared destination; `openDuckDBDestination` opens it anew. */
+  async close(): Promise<void> {
+    this.onClose();
+    await this.session.close();
+  }
+
+  private async applyInTransaction(db: SqlRunner, manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+    await db.run('BEGIN TRANSACTION');
+    try {
+      const stored = await readStoredCheckpoint(db, manifest.pipeline);
+      if (checkpointKey(stored) === checkpointKey(manifest.to)) {
+        await db.run('ROLLBACK');
+        return { skipped: true, checkpoint: manifest.to, counts: {} };
+      }
+      if (stored === null || checkpointKey(stored) !== checkpointKey(manifest.from)) {
+        throw new StaleBatchError(
+          `batch ${manifest.batchId} of pipeline ${manifest.pipeline} starts at ${checkpointKey(manifest.from)} ` +
+            `but the checkpoint in ${this.path} is ${checkpointKey(stored)}`,
+          'nothing to do: the pipeline discards the batch and captures again from the stored checkpoint',
+        );
+      }
+      const notes: string[] = [];
+      for (const segment of manifest.segments) notes.push(...(await this.applySegment(db, segment, options)));
+      await writeCheckpoint(db, manifest.pipeline, manifest.to);
+      await logBatch(db, manifest);
+      await db.run('COMMIT');
+      if (notes.length > 0) this.log.info({ pipeline: manifest.pipeline, changes: notes }, 'destination schema changed');
+      return { skipped: false, checkpoint: manifest.to, counts: manifest.counts };
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async applySegment(db: SqlRunner, segment: Segment, options: DuckDBApplyOptions): Promise<string[]> {
+    const style = writeStyle(segment, options);
+    const file = segment.kind === 'rows' ? segment.file : 'truncate';
+    try {
+      const table = await this.evolver.evolve(db, segment.schema, style);
+      if (segment.kind === 'truncate') {
+        await (style === 'merge' ? truncateMerged(db, segment) : truncateAppended(db, segment));
+        return table.notes;
+      }
+      await stageSpoolFile(db, spoolFile(segment.file, options.spoolDir));
+      const plan = { schema: segment.schema, table, stage: STAGE_TABLE };
+      await db.run(style === 'merge' ? buildMergeSql(plan) : buildAppendSql(plan, await unsentColumns(db)));
+      await dropStage(db);
+      return table.notes;
+    } catch (err) {
+      throw segmentError(segment.table, file, err);
+    }
+  }
+}
+
+/** Keyless tables and tables listed in `appendTables` are written one row per change. */
+function writeStyle(segment: Segment, options: ApplyOptions): WriteStyle {
+  if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
+  return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
+}
+
+function spoolFile(file: string, spoolDir: string | undefined): string {
+  if (spoolDir !== undefined) return path.resolve(spoolDir, file);
+  if (path.isAbsolute(file)) return file;
+  throw new Error(`segment file ${file} is relative but applyBatch got no spoolDir to resolve it against`);
+}
+
+async function inTransaction<T>(db: SqlRunner, work: () => Promise<T>): Promise<T> {
+  await db.run('BEGIN TRANSACTION');
+  try {
+    const result = await work();
+    await db.run('COMMIT');
+    return result;
+  } catch (err) {
+    await db.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+const shared = new Map<string, Promise<DuckDBDestination>>();
+
+/**
+ * The destination for the DuckDB file at `file`, opened once per absolute path in this process
+ * and shared by every caller. Throws `DestinationBusyError` when another process holds the file.
+ */
+export function openDuckDBDestination(file: string): Promise<DuckDBDestination> {
+  const key = file === ':memory:' ? file : path.resolve(file);
+  let opening = shared.get(key);
+  if (opening === undefined) {
+    opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, () => shared.delete(key)));
+    shared.set(key, opening);
+    // A failed open (e.g. a busy file) is not cached: the next call tries again.
+    opening.catch(() => shared.delete(key));
+  }
+  return opening;
+}

@@ -1,0 +1,37 @@
+import { access } from 'node:fs/promises';
+import { StaleBatchError } from '../../errors.js';
+import { SPOOL_JSON_COLUMNS } from '../../staging/spool-format.js';
+import type { SqlRunner } from './duckdb-connection.js';
+import { quoteLiteral } from './duckdb-sql.js';
+
+/** The temp table a segment's spool rows are read into (connection-local, dropped after use). */
+export const STAGE_TABLE = '__ducktail_stage';
+
+/** Large enough for any row the capture accepts (one spool line is one JSON object). */
+const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads a spool file into `STAGE_TABLE` with DuckDB's own JSON reader: values stay text until the
+ * merge or append casts them, and no row passes through JavaScript.
+ */
+export async function stageSpoolFile(db: SqlRunner, file: string): Promise<void> {
+  try {
+    await access(file);
+  } catch {
+    throw new StaleBatchError(`staged rows ${file} are gone`, 'nothing to do: the pipeline captures the batch again');
+  }
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS SELECT * FROM read_json(${quoteLiteral(file)},
+       format = 'newline_delimited', columns = ${SPOOL_JSON_COLUMNS}, maximum_object_size = ${MAX_OBJECT_BYTES})`,
+  );
+}
+
+/** Column indexes that at least one staged row did not send. */
+export async function unsentColumns(db: SqlRunner): Promise<Set<number>> {
+  const rows = await db.rows(`SELECT DISTINCT unnest(u) AS i FROM ${STAGE_TABLE} WHERE u IS NOT NULL`);
+  return new Set(rows.map((r) => Number(r.i)));
+}
+
+export async function dropStage(db: SqlRunner): Promise<void> {
+  await db.run(`DROP TABLE IF EXISTS ${STAGE_TABLE}`);
+}

@@ -1,0 +1,145 @@
+import type pg from 'pg';
+import type { TableSchema } from '../../model/table-schema.js';
+import { pgColumn, type PgColumn, type PgTypeInfo, type ValueWarning } from './postgres-types.js';
+
+/** A table's staged shape and the converters for its values, in column order. */
+export interface PgTable {
+  schema: TableSchema;
+  columns: PgColumn[];
+}
+
+/** One column as pgoutput or the catalog describes it. */
+export interface RawColumn {
+  name: string;
+  typeOid: number;
+  typeMod: number;
+}
+
+/** A table found in the catalog. */
+export interface CatalogTable {
+  oid: number;
+  schema: string;
+  name: string;
+  /** `pg_class.relreplident`: d default, n nothing, f full, i index. */
+  replicaIdentity: string;
+  columns: RawColumn[];
+  primaryKey: string[];
+}
+
+interface TypeRow {
+  oid: number;
+  typname: string;
+  typtype: string;
+  typcategory: string;
+  typelem: number;
+  typbasetype: number;
+  typtypmod: number;
+}
+
+/**
+ * Catalog lookups on a normal connection, cached: type details per OID (pgoutput relation messages
+ * carry only OIDs and typmods) and table columns / keys. Types never change under an OID; table
+ * details are re-read whenever asked, since they are only needed when a relation message arrives.
+ */
+export class PgCatalog {
+  private readonly types = new Map<number, Promise<PgTypeInfo>>();
+  private readonly formatted = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly warn: ValueWarning,
+  ) {}
+
+  /** A table by name, or null when it does not exist. Generated columns are left out, as pgoutput does. */
+  async table(schema: string, name: string): Promise<CatalogTable | null> {
+    const rel = await this.client.query<{ oid: number; relreplident: string }>(
+      `SELECT c.oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+      [schema, name],
+    );
+    const row = rel.rows[0];
+    if (row === undefined) return null;
+    const cols = await this.client.query<{ attname: string; atttypid: number; atttypmod: number }>(
+      `SELECT attname, atttypid, atttypmod FROM pg_attribute
+        WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+      [row.oid],
+    );
+    return {
+      oid: row.oid,
+      schema,
+      name,
+      replicaIdentity: row.relreplident,
+      columns: cols.rows.map((c) => ({ name: c.attname, typeOid: c.atttypid, typeMod: c.atttypmod })),
+      primaryKey: await this.primaryKey(row.oid),
+    };
+  }
+
+  /** Primary key columns in key order (empty when none). */
+  async primaryKey(relOid: number): Promise<string[]> {
+    const res = await this.client.query<{ attname: string }>(
+      `SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord), pg_attribute a
+        WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord`,
+      [relOid],
+    );
+    return res.rows.map((r) => r.attname);
+  }
+
+  /** Builds the staged shape of `table` from its columns (from the catalog or a relation message). */
+  async build(table: string, relOid: number, columns: RawColumn[], primaryKey: string[]): Promise<PgTable> {
+    const dims = await this.client.query<{ attname: string; attndims: number }>(
+      'SELECT attname, attndims FROM pg_attribute WHERE attrelid = $1 AND attnum > 0',
+      [relOid],
+    );
+    const ndims = new Map(dims.rows.map((r) => [r.attname, r.attndims]));
+    const built: PgColumn[] = [];
+    for (const c of columns) {
+      const [type, sourceType] = await Promise.all([this.type(c.typeOid), this.formatType(c.typeOid, c.typeMod)]);
+      const warn: ValueWarning = (m) => this.warn(`${table}.${c.name}: ${m}`);
+      built.push(pgColumn(c.name, type, c.typeMod, ndims.get(c.name) ?? 0, sourceType, warn));
+    }
+    return { schema: { table, columns: built.map((c) => c.schema), primaryKey }, columns: built };
+  }
+
+  /** Type details, with array element and domain base resolved. */
+  type(oid: number): Promise<PgTypeInfo> {
+    let found = this.types.get(oid);
+    if (found === undefined) {
+      found = this.loadType(oid);
+      this.types.set(oid, found);
+      found.catch(() => this.types.delete(oid));
+    }
+    return found;
+  }
+
+  /** `format_type(oid, typmod)`, e.g. `numeric(12,2)`. */
+  formatType(oid: number, typmod: number): Promise<string> {
+    const key = `${oid}:${typmod}`;
+    let found = this.formatted.get(key);
+    if (found === undefined) {
+      found = this.client
+        .query<{ t: string }>('SELECT format_type($1, $2) AS t', [oid, typmod < 0 ? null : typmod])
+        .then((r) => r.rows[0]?.t ?? `oid ${oid}`);
+      this.formatted.set(key, found);
+      found.catch(() => this.formatted.delete(key));
+    }
+    return found;
+  }
+
+  private async loadType(oid: number): Promise<PgTypeInfo> {
+    const res = await this.client.query<TypeRow>(
+      'SELECT oid, typname, typtype, typcategory, typelem, typbasetype, typtypmod FROM pg_type WHERE oid = $1',
+      [oid],
+    );
+    const row = res.rows[0];
+    if (row === undefined) return { oid, name: `oid${oid}`, typtype: 'b', category: 'U', elem: null, base: null, baseTypmod: -1 };
+    return {
+      oid,
+      name: row.typname,
+      typtype: row.typtype,
+      category: row.typcategory,
+      elem: row.typcategory === 'A' && row.typelem !== 0 ? await this.type(row.typelem) : null,
+      base: row.typtype === 'd' && row.typbasetype !== 0 ? await this.type(row.typbasetype) : null,
+      baseTypmod: row.typtypmod,
+    };
+  }
+}
