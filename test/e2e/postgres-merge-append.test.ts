@@ -25,7 +25,8 @@ async function duckRows(file: string, sql: string): Promise<string[][]> {
 
 function asText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
 }
 
 describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)', () => {
