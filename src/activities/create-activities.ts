@@ -97,7 +97,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const manifest = await readManifest(batch.spoolDir);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const dest = await openDestination(spec.destination.path);
-        const result = await dest.applyBatch(manifest, { mode: spec.mode, heartbeat: () => ctx.heartbeat() });
+        const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat: () => ctx.heartbeat() });
         // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
         const source = await sources.get(spec);
         await source.acknowledge(result.checkpoint).catch((err: unknown) => {

@@ -20,7 +20,7 @@ export function buildAppendSql(plan: SegmentPlan, unsent: ReadonlySet<number>): 
   const keys = keyIndexes(schema);
   const col = (i: number): string => quoteIdent(schema.columns[i]?.name ?? '');
   const all = schema.columns.map((_, i) => i);
-  const into = `INSERT INTO ${tableRef(schema.table)} (${[...all.map(col), META_INSERT].join(', ')})`;
+  const into = `INSERT INTO ${tableRef(plan.catalog, schema.table)} (${[...all.map(col), META_INSERT].join(', ')})`;
   const fill = [...unsent].filter((i) => i < all.length && !keys.includes(i)).sort((a, b) => a - b);
   if (keys.length === 0 || fill.length === 0) {
     return `${into}\nSELECT ${[...all.map((i) => columnValue(plan, i)), metaSelect()].join(', ')} FROM ${plan.stage} ORDER BY n`;
@@ -44,7 +44,7 @@ WITH keyed AS (SELECT *, ${keys.map((i) => `${columnValue(plan, i)} AS k${i}`).j
 filled AS (SELECT *, ${earlier.join(', ')} FROM keyed),
 prev AS (
   SELECT ${[...keys.map((i) => `x.${col(i)} AS k${i}`), ...fill.map((i) => `x.${col(i)} AS p${i}`)].join(', ')}
-  FROM ${tableRef(schema.table)} AS x SEMI JOIN (SELECT DISTINCT ${keyList} FROM keyed) AS ks
+  FROM ${tableRef(plan.catalog, schema.table)} AS x SEMI JOIN (SELECT DISTINCT ${keyList} FROM keyed) AS ks
     ON ${keys.map((i) => `x.${col(i)} = ks.k${i}`).join(' AND ')}
   QUALIFY row_number() OVER (PARTITION BY ${keys.map((i) => `x.${col(i)}`).join(', ')} ORDER BY x.rowid DESC) = 1
 )
@@ -56,7 +56,7 @@ ORDER BY f.n`;
 /** A source TRUNCATE in append mode: one row with `__op = 'truncate'` and NULL columns. */
 export async function truncateAppended(db: SqlRunner, segment: TruncateSegment): Promise<void> {
   await db.run(
-    `INSERT INTO ${tableRef(segment.table)} (${META_INSERT}) VALUES ('truncate', $1, CAST($2 AS TIMESTAMPTZ), $3)`,
+    `INSERT INTO ${tableRef(db.catalog, segment.table)} (${META_INSERT}) VALUES ('truncate', $1, CAST($2 AS TIMESTAMPTZ), $3)`,
     [segment.position, segment.commitTs, segment.seq],
   );
 }

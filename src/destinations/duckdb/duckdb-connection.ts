@@ -3,6 +3,8 @@ import { busyError, isLockConflict } from './duckdb-errors.js';
 
 /** Runs SQL on the session's one connection; only valid inside `DuckDBSession.exclusive`. */
 export interface SqlRunner {
+  /** The database file's catalog name, for fully qualified table names. */
+  readonly catalog: string;
   run(sql: string, params?: DuckDBValue[]): Promise<void>;
   /** Rows as objects of JSON-safe values (BIGINT and DECIMAL as strings). */
   rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, Json>[]>;
@@ -16,11 +18,13 @@ export interface SqlRunner {
 export class DuckDBSession {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    private readonly catalog: string,
   ) {}
 
   /** Opens `path`; throws `DestinationBusyError` when another process holds the file's lock. */
@@ -34,7 +38,9 @@ export class DuckDBSession {
     const connection = await instance.connect();
     // Texts without an offset and TIMESTAMPTZ rendering must not depend on the worker's zone.
     await connection.run("SET SESSION TimeZone = 'UTC'");
-    return new DuckDBSession(path, instance, connection);
+    const [row] = (await connection.runAndReadAll('SELECT current_database() AS catalog')).getRowObjectsJson();
+    if (typeof row?.catalog !== 'string') throw new Error(`cannot read the catalog name of ${path}`);
+    return new DuckDBSession(path, instance, connection, row.catalog);
   }
 
   /** Runs `work` alone on the connection, after every earlier call finished. */
@@ -47,20 +53,27 @@ export class DuckDBSession {
     return next;
   }
 
-  /** Waits for queued work, then releases the connection and this handle on the instance. */
-  async close(): Promise<void> {
-    await this.exclusive(() => {
+  /** Waits for queued work, then releases the connection and this handle on the instance. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.exclusive(() => {
       this.closed = true;
+      this.connection.closeSync();
+      this.instance.closeSync();
       return Promise.resolve();
     });
-    this.connection.closeSync();
-    this.instance.closeSync();
+    return this.closing;
   }
 
-  private readonly runner: SqlRunner = {
-    run: async (sql, params) => {
-      await this.connection.run(sql, params);
-    },
-    rows: async (sql, params) => (await this.connection.runAndReadAll(sql, params)).getRowObjectsJson(),
-  };
+  private get runner(): SqlRunner {
+    const connection = this.connection;
+    return {
+      catalog: this.catalog,
+      async run(sql, params) {
+        await connection.run(sql, params);
+      },
+      async rows(sql, params) {
+        return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
+      },
+    };
+  }
 }

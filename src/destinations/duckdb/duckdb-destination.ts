@@ -18,14 +18,7 @@ import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
 import { SchemaEvolver, type WriteStyle } from './duckdb-schema.js';
 import { dropStage, STAGE_TABLE, stageSpoolFile, unsentColumns } from './duckdb-stage.js';
 
-/**
- * `ApplyOptions` plus where the batch's spool files are. The shared contract does not carry the
- * spool directory yet; without it, segment file names must be absolute.
- */
-export interface DuckDBApplyOptions extends ApplyOptions {
-  /** Directory holding the batch's `manifest.json` and segment files. */
-  spoolDir?: string;
-}
+export type DuckDBApplyOptions = ApplyOptions;
 
 const HEARTBEAT_MS = 2_000;
 
@@ -106,7 +99,7 @@ export class DuckDBDestination implements Destination {
         );
       }
       const notes: string[] = [];
-      for (const segment of manifest.segments) notes.push(...(await this.applySegment(db, segment, options)));
+      for (const segment of manifest.segments) notes.push(...(await this.applySegment(db, manifest, segment, options)));
       await writeCheckpoint(db, manifest.pipeline, manifest.to);
       await logBatch(db, manifest);
       await db.run('COMMIT');
@@ -118,7 +111,12 @@ export class DuckDBDestination implements Destination {
     }
   }
 
-  private async applySegment(db: SqlRunner, segment: Segment, options: DuckDBApplyOptions): Promise<string[]> {
+  private async applySegment(
+    db: SqlRunner,
+    manifest: BatchManifest,
+    segment: Segment,
+    options: DuckDBApplyOptions,
+  ): Promise<string[]> {
     const style = writeStyle(segment, options);
     const file = segment.kind === 'rows' ? segment.file : 'truncate';
     try {
@@ -127,8 +125,8 @@ export class DuckDBDestination implements Destination {
         await (style === 'merge' ? truncateMerged(db, segment) : truncateAppended(db, segment));
         return table.notes;
       }
-      await stageSpoolFile(db, spoolFile(segment.file, options.spoolDir));
-      const plan = { schema: segment.schema, table, stage: STAGE_TABLE };
+      await stageSpoolFile(db, path.resolve(options.spoolDir, segment.file));
+      const plan = { catalog: db.catalog, schema: segment.schema, table, stage: STAGE_TABLE };
       await db.run(style === 'merge' ? buildMergeSql(plan) : buildAppendSql(plan, await unsentColumns(db)));
       await dropStage(db);
       return table.notes;
@@ -142,12 +140,6 @@ export class DuckDBDestination implements Destination {
 function writeStyle(segment: Segment, options: ApplyOptions): WriteStyle {
   if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
   return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
-}
-
-function spoolFile(file: string, spoolDir: string | undefined): string {
-  if (spoolDir !== undefined) return path.resolve(spoolDir, file);
-  if (path.isAbsolute(file)) return file;
-  throw new Error(`segment file ${file} is relative but applyBatch got no spoolDir to resolve it against`);
 }
 
 async function inTransaction<T>(db: SqlRunner, work: () => Promise<T>): Promise<T> {
@@ -178,4 +170,10 @@ export function openDuckDBDestination(file: string): Promise<DuckDBDestination> 
     opening.catch(() => shared.delete(key));
   }
   return opening;
+}
+
+/** Closes every destination `openDuckDBDestination` opened (worker shutdown). */
+export async function closeAllDuckDBDestinations(): Promise<void> {
+  const opened = await Promise.allSettled([...shared.values()]);
+  for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
 }

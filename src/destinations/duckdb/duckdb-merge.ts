@@ -44,7 +44,7 @@ export function buildMergeSql(plan: SegmentPlan): string {
   const insertColumns = [...keys.map(col), ...others.map(col), ...meta.map(([name]) => quoteIdent(name))];
   const insertValues = [...keys.map((i) => `r.k${i}`), ...others.map((i) => `r.v${i}`), ...meta.map(([, e]) => e)];
   const source = sent.length === 0 ? plan.stage : `(SELECT *, ${sent.join(', ')} FROM ${plan.stage})`;
-  return `MERGE INTO ${tableRef(schema.table)} AS t
+  return `MERGE INTO ${tableRef(plan.catalog, schema.table)} AS t
 USING (
   SELECT ${decoded.join(', ')}
   FROM (SELECT ${resolved.join(',\n    ')} FROM ${source} GROUP BY ALL)
@@ -57,7 +57,7 @@ WHEN NOT MATCHED THEN INSERT (${insertColumns.join(', ')}) VALUES (${insertValue
 /** A source TRUNCATE in merge mode: every live row becomes deleted, at the truncate's position. */
 export async function truncateMerged(db: SqlRunner, segment: TruncateSegment): Promise<void> {
   await db.run(
-    `UPDATE ${tableRef(segment.table)} SET "__deleted" = true, "__op" = 'truncate', "__position" = $1,
+    `UPDATE ${tableRef(db.catalog, segment.table)} SET "__deleted" = true, "__op" = 'truncate', "__position" = $1,
        "__commit_ts" = CAST($2 AS TIMESTAMPTZ) WHERE "__deleted" IS NOT TRUE`,
     [segment.position, segment.commitTs],
   );

@@ -4,6 +4,8 @@ import { decodeValue, stagedValue } from './duckdb-sql.js';
 
 /** Everything the SQL builders need to write one staged segment into its evolved table. */
 export interface SegmentPlan {
+  /** The database file's catalog name. */
+  catalog: string;
   schema: TableSchema;
   table: EvolvedTable;
   /** Name of the temp table holding the segment's spool rows. */

@@ -43,11 +43,11 @@ export class SchemaEvolver {
     }
     const sourceTypes = await this.canonicalTypes(db, schema);
     const existing = await readColumns(db, schema.table);
-    const ref = tableRef(schema.table);
+    const ref = tableRef(db.catalog, schema.table);
     const notes: string[] = [];
     if (existing.size === 0) {
       const columns = [...sourceTypes, ...META_COLUMNS[style]].map(([n, t]) => `${quoteIdent(n)} ${t}`);
-      await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(splitTableName(schema.table).schema)}`);
+      await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(db.catalog)}.${quoteIdent(splitTableName(schema.table).schema)}`);
       // No PRIMARY KEY: DuckDB cannot ALTER a table with an index; keys are kept unique by the merge.
       await db.run(`CREATE TABLE ${ref} (${columns.join(', ')})`);
       notes.push(`new table ${schema.table}`);
@@ -78,7 +78,7 @@ export class SchemaEvolver {
     if (unknown.length > 0) {
       const select = unknown.map((t, i) => `typeof(CAST(NULL AS ${t})) AS t${i}`).join(', ');
       const [row] = await db.rows(`SELECT ${select}`);
-      unknown.forEach((t, i) => this.canonical.set(t, String(row?.[`t${i}`])));
+      unknown.forEach((t, i) => this.canonical.set(t, text(row?.[`t${i}`])));
     }
     return new Map(schema.columns.map((c) => [c.name, this.canonical.get(c.duckType) ?? c.duckType]));
   }
@@ -93,5 +93,10 @@ async function readColumns(db: SqlRunner, table: string): Promise<Map<string, { 
         AND lower(table_name) = lower(${quoteLiteral(name)})
       ORDER BY column_index`,
   );
-  return new Map(rows.map((r) => [String(r.column_name).toLowerCase(), { name: String(r.column_name), type: String(r.data_type) }]));
+  return new Map(rows.map((r) => [text(r.column_name).toLowerCase(), { name: text(r.column_name), type: text(r.data_type) }]));
+}
+
+function text(value: unknown): string {
+  if (typeof value !== 'string') throw new Error(`expected text from DuckDB's catalog, got ${JSON.stringify(value)}`);
+  return value;
 }

@@ -10,10 +10,13 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** `"schema"."table"` for a source table name `schema.table`. */
-export function tableRef(table: string): string {
+/**
+ * `"catalog"."schema"."table"` for a source table `schema.table`. Always three parts: a file named
+ * like a source schema (`shop.duckdb` holding `shop.orders`) makes two-part names ambiguous.
+ */
+export function tableRef(catalog: string, table: string): string {
   const { schema, name } = splitTableName(table);
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return `${quoteIdent(catalog)}.${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
 /**

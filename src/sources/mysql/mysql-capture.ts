@@ -1,0 +1,120 @@
+import type { ChangeEvent } from '../../model/change-event.js';
+import type { BatchLimits } from '../../model/pipeline-spec.js';
+import type { MysqlPosition } from '../../model/position.js';
+import type { TableSchema } from '../../model/table-schema.js';
+import type { BatchSink, CaptureContext } from '../source-connector.js';
+import type { Cursor, RowItem, StreamItem, TruncateItem } from './mysql-decoder.js';
+import { formatEventPosition } from './mysql-position.js';
+import { describeSchemaChange, type SchemaCache } from './mysql-schema-cache.js';
+import type { BinlogStream } from './mysql-stream.js';
+import { fromBinlog } from './mysql-values.js';
+
+/** State that outlives one capture: the schema each table was last written with. */
+export interface StreamCaptureState {
+  stream: BinlogStream;
+  schemas: SchemaCache;
+  known: Map<string, TableSchema>;
+}
+
+/**
+ * Moves stream items into `sink` until a batch is complete:
+ * - on a transaction boundary once `maxRows`/`maxBytes` are reached or `maxWaitMs` has passed
+ *   since the first event;
+ * - mid-transaction only when the open transaction's own events reach the limits (its end is
+ *   then `{file, pos, seq}`: the transaction's start plus the events written);
+ * - after `idleWaitMs` with nothing written (`to` may still have moved past other tables' changes).
+ */
+export async function captureStream(
+  from: MysqlPosition,
+  state: StreamCaptureState,
+  sink: BatchSink,
+  limits: BatchLimits,
+  ctx: CaptureContext,
+): Promise<{ to: MysqlPosition; schemaChanges: string[] }> {
+  const started = Date.now();
+  const startBytes = sink.bytes;
+  const declared = new Map<string, TableSchema>();
+  const schemaChanges: string[] = [];
+  let to: Cursor = { file: from.file, pos: from.pos, seq: from.seq ?? 0, gtid: from.gtid };
+  let written = 0;
+  let firstAt: number | null = null;
+  let txnEvents = 0;
+  let txnStartBytes = sink.bytes;
+  let full = false;
+
+  const declare = (schema: TableSchema): void => {
+    if (declared.get(schema.table) !== schema) {
+      declared.set(schema.table, schema);
+      sink.setSchema(schema);
+    }
+    const before = state.known.get(schema.table);
+    if (before !== schema && JSON.stringify(before) !== JSON.stringify(schema)) {
+      schemaChanges.push(...describeSchemaChange(before, schema));
+    }
+    state.known.set(schema.table, schema);
+  };
+
+  for (;;) {
+    if (ctx.signal.aborted) break;
+    const now = Date.now();
+    const deadline = firstAt === null ? started + limits.idleWaitMs : firstAt + limits.maxWaitMs;
+    if (now >= deadline) {
+      if (firstAt === null || txnEvents === 0) break;
+      full = true; // time is up: finish the open transaction first
+    }
+    const waitMs = full ? 1000 : Math.max(1, Math.min(1000, deadline - now));
+    const item: StreamItem | null = await state.stream.next(waitMs, ctx.signal);
+    ctx.heartbeat();
+    if (item === null) continue;
+    if (item.kind === 'commit' || item.kind === 'ddl') {
+      if (item.kind === 'ddl') {
+        state.schemas.invalidate(item.tables);
+        schemaChanges.push(...item.tables.map((t) => `${t}: ${item.statement}`));
+      }
+      to = item.after;
+      txnEvents = 0;
+      txnStartBytes = sink.bytes;
+      if (full) break;
+      continue;
+    }
+    await sink.write(await toEvent(item, state, declare));
+    to = item.after;
+    written++;
+    txnEvents++;
+    firstAt ??= Date.now();
+    if (written >= limits.maxRows || sink.bytes - startBytes >= limits.maxBytes) full = true;
+    // One transaction alone over the limits: cut it here, the rest follows in the next batch.
+    if (txnEvents >= limits.maxRows || sink.bytes - txnStartBytes >= limits.maxBytes) break;
+  }
+  const position: MysqlPosition = { kind: 'mysql', file: to.file, pos: to.pos };
+  if (to.gtid !== undefined) position.gtid = to.gtid;
+  if (to.seq > 0) position.seq = to.seq;
+  return { to: position, schemaChanges };
+}
+
+async function toEvent(
+  item: RowItem | TruncateItem,
+  state: StreamCaptureState,
+  declare: (schema: TableSchema) => void,
+): Promise<ChangeEvent> {
+  const base = {
+    table: item.table,
+    position: formatEventPosition(item.txnFile, item.txnPos),
+    commitTs: isoMicros(item.tsMs),
+    seq: item.seq,
+  };
+  if (item.kind === 'truncate') {
+    const mapped = await state.schemas.forTable(item.table);
+    declare(state.known.get(item.table) ?? mapped?.schema ?? { table: item.table, columns: [], primaryKey: [] });
+    return { ...base, op: 'truncate' };
+  }
+  const mapped = await state.schemas.forRow(item.table, item.entry, item.primaryKey);
+  declare(mapped.schema);
+  const values = mapped.schema.columns.map((c, i) => fromBinlog(mapped.kinds[i]!, item.row[c.name]));
+  return { ...base, op: item.op, values };
+}
+
+/** Binlog timestamps have whole seconds; the contract wants ISO-8601 UTC with microseconds. */
+function isoMicros(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

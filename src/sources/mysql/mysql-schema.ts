@@ -1,0 +1,125 @@
+import type { Connection } from 'mysql2/promise';
+import { splitTableName } from '../../model/table-schema.js';
+import { queryRows } from './mysql-client.js';
+import { parseColumnType, type MysqlColumn } from './mysql-types.js';
+
+/** A table as information_schema describes it now. */
+export interface TableInfo {
+  table: string;
+  columns: MysqlColumn[];
+  primaryKey: string[];
+  engine: string;
+}
+
+/** Which `db.table` names the configured `source.tables` select (`db.*` = every table of db, now and later). */
+export class TableSelection {
+  private readonly exact = new Set<string>();
+  private readonly wholeDbs = new Set<string>();
+
+  constructor(readonly patterns: string[]) {
+    for (const p of patterns) {
+      const { schema, name } = splitTableName(p);
+      if (name === '*') this.wholeDbs.add(schema);
+      else this.exact.add(`${schema}.${name}`);
+    }
+  }
+
+  includes(db: string, table: string): boolean {
+    return this.wholeDbs.has(db) || this.exact.has(`${db}.${table}`);
+  }
+
+  /** The explicitly named tables (they must exist). */
+  get named(): string[] {
+    return [...this.exact];
+  }
+
+  get databases(): string[] {
+    return [...new Set([...this.wholeDbs, ...[...this.exact].map((t) => splitTableName(t).schema)])];
+  }
+
+  /** zongji's `includeSchema` filter. */
+  includeSchema(): Record<string, string[] | true> {
+    const filter: Record<string, string[] | true> = {};
+    for (const db of this.wholeDbs) filter[db] = true;
+    for (const t of this.exact) {
+      const { schema, name } = splitTableName(t);
+      const cur = filter[schema];
+      if (cur !== true) filter[schema] = [...(cur ?? []), name];
+    }
+    return filter;
+  }
+}
+
+/** Base tables of the selected databases that the selection includes. */
+export async function listSelectedTables(conn: Connection, sel: TableSelection): Promise<string[]> {
+  if (sel.databases.length === 0) return [];
+  const rows = await queryRows<{ db: string; t: string }>(
+    conn,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES
+      WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    [sel.databases],
+  );
+  return rows.filter((r) => sel.includes(r.db, r.t)).map((r) => `${r.db}.${r.t}`);
+}
+
+/** Loads the current definition of `tables` (missing tables are absent from the result). */
+export async function loadTables(conn: Connection, tables: string[]): Promise<Map<string, TableInfo>> {
+  const result = new Map<string, TableInfo>();
+  if (tables.length === 0) return result;
+  const wanted = new Set(tables);
+  const dbs = [...new Set(tables.map((t) => splitTableName(t).schema))];
+  const cols = await queryRows<{ db: string; t: string; name: string; type: string }>(
+    conn,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name, COLUMN_TYPE AS type
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    [dbs],
+  );
+  const keys = await queryRows<{ db: string; t: string; name: string }>(
+    conn,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA IN (?) AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`,
+    [dbs],
+  );
+  const engines = await queryRows<{ db: string; t: string; engine: string | null }>(
+    conn,
+    'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?)',
+    [dbs],
+  );
+  const jsonChecks = await loadJsonChecks(conn, dbs);
+  const engineOf = new Map(engines.map((e) => [`${e.db}.${e.t}`, e.engine ?? '']));
+  for (const c of cols) {
+    const table = `${c.db}.${c.t}`;
+    if (!wanted.has(table)) continue;
+    let info = result.get(table);
+    if (info === undefined) {
+      info = { table, columns: [], primaryKey: [], engine: engineOf.get(table) ?? '' };
+      result.set(table, info);
+    }
+    info.columns.push(parseColumnType(c.name, c.type, undefined, jsonChecks.has(`${table}.${c.name}`)));
+  }
+  for (const k of keys) result.get(`${k.db}.${k.t}`)?.primaryKey.push(k.name);
+  return result;
+}
+
+/**
+ * MariaDB's JSON is LONGTEXT with a `json_valid(col)` CHECK; the check is the only trace of the
+ * declared type. Returns `db.table.column` names. MySQL (native JSON) lacks these columns: empty.
+ */
+async function loadJsonChecks(conn: Connection, dbs: string[]): Promise<Set<string>> {
+  try {
+    const rows = await queryRows<{ db: string; t: string; clause: string }>(
+      conn,
+      `SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS t, CHECK_CLAUSE AS clause
+         FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA IN (?)`,
+      [dbs],
+    );
+    const out = new Set<string>();
+    for (const r of rows) {
+      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(r.clause.trim());
+      if (m !== null) out.add(`${r.db}.${r.t}.${m[1]!.replace(/``/g, '`')}`);
+    }
+    return out;
+  } catch {
+    return new Set();
+  }
+}

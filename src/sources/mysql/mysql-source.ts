@@ -1,0 +1,193 @@
+import type { Connection, ConnectionOptions } from 'mysql2/promise';
+import type { Checkpoint } from '../../model/checkpoint.js';
+import type { BatchLimits, MysqlSourceSpec, PipelineSpec } from '../../model/pipeline-spec.js';
+import type { MysqlPosition, Position } from '../../model/position.js';
+import type { TableSchema } from '../../model/table-schema.js';
+import type { Logger } from '../../logger.js';
+import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import type { SourceDeps } from '../source-deps.js';
+import { captureStream } from './mysql-capture.js';
+import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, readBinlogEnd } from './mysql-client.js';
+import type { ErrorContext } from './mysql-errors.js';
+import {
+  asMysqlPosition,
+  binlogBytesBetween,
+  compareMysqlPositions,
+  formatMysqlPosition,
+  samePosition,
+} from './mysql-position.js';
+import { runPreflight } from './mysql-preflight.js';
+import { SchemaCache } from './mysql-schema-cache.js';
+import { listSelectedTables, loadTables, TableSelection } from './mysql-schema.js';
+import { beginSnapshot, captureSnapshot } from './mysql-snapshot.js';
+import { BinlogStream } from './mysql-stream.js';
+import { mapTable, type MappedTable } from './mysql-types.js';
+
+/**
+ * MySQL / MariaDB change capture from the row-based binlog (zongji), after an optional snapshot.
+ * Nothing is created at the source: a binlog position needs no slot, so `prepare` only picks the
+ * starting point, `acknowledge` only remembers, and `teardown` has nothing to drop. The server
+ * keeps binlogs by time (binlog_expire_logs_seconds), not by our progress: a pipeline stopped
+ * longer than that must re-snapshot (capture fails with PositionLostError).
+ */
+export class MysqlSource implements SourceConnector {
+  private readonly source: MysqlSourceSpec;
+  private readonly options: ConnectionOptions;
+  private readonly errCtx: ErrorContext;
+  private readonly logger: Logger;
+  private readonly selection: TableSelection;
+  private control: Connection | null = null;
+  /** The open consistent-snapshot transaction and the binlog position it matches. */
+  private snapshot: { conn: Connection; start: MysqlPosition } | null = null;
+  private stream: BinlogStream | null = null;
+  private readonly schemas: SchemaCache;
+  private readonly known = new Map<string, TableSchema>();
+  private acknowledged: Checkpoint | null = null;
+
+  constructor(
+    private readonly spec: PipelineSpec,
+    deps: SourceDeps,
+  ) {
+    if (spec.source.kind !== 'mysql') throw new Error(`MysqlSource needs a mysql source, got ${spec.source.kind}`);
+    this.source = spec.source;
+    this.options = connectionOptions(this.source, deps.password);
+    this.errCtx = errorContext(this.source);
+    this.logger = deps.logger.child({ pipeline: spec.name, source: 'mysql' });
+    this.selection = new TableSelection(this.source.tables);
+    this.schemas = new SchemaCache(async (tables) => loadTables(await this.conn(), tables));
+  }
+
+  async preflight(): Promise<PreflightReport> {
+    const { report, tables } = await runPreflight(await this.conn(), this.spec, this.selection, this.errCtx);
+    this.schemas.seed(tables.values());
+    return report;
+  }
+
+  async prepare(): Promise<Checkpoint> {
+    if (!this.spec.snapshot.enabled) return { position: await readBinlogEnd(await this.conn()), batchId: '' };
+    await this.endSnapshot();
+    const conn = await openConnection(this.options, this.errCtx);
+    const { start, consistent } = await beginSnapshot(conn, await isMariadb(conn));
+    this.snapshot = { conn, start };
+    const tables = await listSelectedTables(conn, this.selection);
+    this.logger.info({ start: formatMysqlPosition(start), consistent, tables: tables.length }, 'snapshot planned');
+    return {
+      position: null,
+      batchId: '',
+      snapshot: { startPosition: start, tables: tables.map((table) => ({ table, done: false, rows: 0 })), consistent },
+    };
+  }
+
+  async capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
+    if (from.snapshot !== undefined && from.snapshot.tables.some((t) => !t.done)) return this.captureSnapshot(from, sink, ctx);
+    const start = from.position ?? from.snapshot?.startPosition;
+    if (start === undefined || start === null) throw new Error('capture needs a checkpoint with a position or a snapshot plan');
+    const position = asMysqlPosition(start);
+    await this.endSnapshot();
+    const stream = await this.openStream(position, limits);
+    const { to, schemaChanges } = await captureStream(position, { stream, schemas: this.schemas, known: this.known }, sink, limits, ctx);
+    const moved = !samePosition(to, position) || to.gtid !== position.gtid;
+    return { to: moved || from.position === null ? { position: to, batchId: from.batchId } : from, schemaChanges };
+  }
+
+  /** Nothing to release at the source (a binlog reader holds no slot); remembered for status. */
+  acknowledge(checkpoint: Checkpoint): Promise<void> {
+    this.acknowledged = checkpoint;
+    return Promise.resolve();
+  }
+
+  async currentPosition(): Promise<Position> {
+    return readBinlogEnd(await this.conn());
+  }
+
+  reached(checkpoint: Checkpoint, target: Position): boolean {
+    if (checkpoint.position === null || checkpoint.snapshot !== undefined) return false;
+    return compareMysqlPositions(asMysqlPosition(checkpoint.position), asMysqlPosition(target)) >= 0;
+  }
+
+  lagBytes(checkpoint: Checkpoint, current: Position): number | null {
+    const at = checkpoint.position ?? checkpoint.snapshot?.startPosition ?? null;
+    return at === null ? null : binlogBytesBetween(asMysqlPosition(at), asMysqlPosition(current));
+  }
+
+  describe(position: Position): string {
+    return formatMysqlPosition(asMysqlPosition(position));
+  }
+
+  async close(): Promise<void> {
+    await this.stream?.close();
+    this.stream = null;
+    await this.endSnapshot();
+    const control = this.control;
+    this.control = null;
+    await control?.end().catch(() => control.destroy());
+  }
+
+  /** Nothing was created at the source, so there is nothing to remove; closes connections. */
+  async teardown(): Promise<void> {
+    this.logger.info({ acknowledged: this.acknowledged?.batchId }, 'mysql teardown: nothing to drop at the source');
+    await this.close();
+  }
+
+  private async captureSnapshot(from: Checkpoint, sink: BatchSink, ctx: CaptureContext): Promise<CaptureOutcome> {
+    const start = asMysqlPosition(from.snapshot!.startPosition);
+    const held = this.snapshot !== null && samePosition(this.snapshot.start, start);
+    if (!held) this.logger.warn('snapshot transaction not held by this process (restart?): continuing outside it, consistent=false');
+    const conn = held ? this.snapshot!.conn : await this.conn();
+    const outcome = await captureSnapshot(from, conn, held, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
+    if (outcome.to.snapshot === undefined) await this.endSnapshot();
+    return outcome;
+  }
+
+  private async snapshotSchema(table: string): Promise<MappedTable | undefined> {
+    const info = (await loadTables(await this.conn(), [table])).get(table);
+    if (info === undefined) return undefined;
+    const mapped = mapTable(table, info.columns, info.primaryKey);
+    this.schemas.seed([info]);
+    this.known.set(table, mapped.schema);
+    return mapped;
+  }
+
+  /** Reuses the open reader when it stands exactly at `from`; otherwise repositions. */
+  private async openStream(from: MysqlPosition, limits: BatchLimits): Promise<BinlogStream> {
+    const at = this.stream?.cursor;
+    if (this.stream !== null && at !== undefined && !this.stream.failed && samePosition({ kind: 'mysql', ...at }, from)) return this.stream;
+    await this.stream?.close();
+    if (this.known.size === 0) {
+      const tables = await loadTables(await this.conn(), await listSelectedTables(await this.conn(), this.selection));
+      this.schemas.seed(tables.values());
+      for (const t of tables.values()) this.known.set(t.table, mapTable(t.table, t.columns, t.primaryKey).schema);
+    }
+    this.stream = new BinlogStream(
+      {
+        connection: this.options,
+        serverId: this.source.serverId,
+        includeSchema: this.selection.includeSchema(),
+        selected: (db, table) => this.selection.includes(db, table),
+        maxQueueBytes: Math.min(Math.max(8 << 20, limits.maxBytes * 2), 256 << 20),
+        errorContext: this.errCtx,
+        logger: this.logger,
+      },
+      { file: from.file, pos: from.pos, seq: from.seq ?? 0, gtid: from.gtid },
+    );
+    return this.stream;
+  }
+
+  private async endSnapshot(): Promise<void> {
+    const snap = this.snapshot;
+    this.snapshot = null;
+    if (snap === null) return;
+    await snap.conn.query('COMMIT').catch(() => undefined);
+    await snap.conn.end().catch(() => snap.conn.destroy());
+  }
+
+  /** The control connection, reopened when the server or network dropped it. */
+  private async conn(): Promise<Connection> {
+    if (this.control !== null && !isUsable(this.control)) {
+      this.control.destroy();
+      this.control = null;
+    }
+    this.control ??= await openConnection(this.options, this.errCtx);
+    return this.control;
+  }
+}

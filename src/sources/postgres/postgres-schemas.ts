@@ -1,0 +1,60 @@
+import type { TableSchema } from '../../model/table-schema.js';
+import type { BatchSink } from '../source-connector.js';
+
+/** Human-readable differences between two shapes of one table, e.g. `public.t: added column c (text)`. */
+export function describeSchemaChange(before: TableSchema | undefined, after: TableSchema): string[] {
+  if (before === undefined) return [`${after.table}: new table (${after.columns.length} columns)`];
+  const notes: string[] = [];
+  const old = new Map(before.columns.map((c) => [c.name, c]));
+  for (const c of after.columns) {
+    const prev = old.get(c.name);
+    if (prev === undefined) notes.push(`${after.table}: added column ${c.name} (${c.sourceType})`);
+    else if (prev.sourceType !== c.sourceType || prev.duckType !== c.duckType) {
+      notes.push(`${after.table}: column ${c.name} changed type ${prev.sourceType} -> ${c.sourceType}`);
+    }
+  }
+  for (const c of before.columns) {
+    if (!after.columns.some((a) => a.name === c.name)) notes.push(`${after.table}: column ${c.name} dropped at the source (kept, null from now on)`);
+  }
+  if (before.primaryKey.join(',') !== after.primaryKey.join(',')) {
+    notes.push(`${after.table}: primary key (${before.primaryKey.join(', ')}) -> (${after.primaryKey.join(', ')})`);
+  }
+  return notes;
+}
+
+/**
+ * Remembers each table's last shape across batches (to report changes) and which shapes the
+ * current batch's sink has been told (a new sink must hear every table's schema before its rows).
+ */
+export class SchemaTracker {
+  private readonly known = new Map<string, TableSchema>();
+  private sink: BatchSink | null = null;
+  private readonly declared = new Set<string>();
+
+  /** Seeds a table's shape without reporting it (tables that existed when capture started). */
+  seed(schema: TableSchema): void {
+    if (!this.known.has(schema.table)) this.known.set(schema.table, schema);
+  }
+
+  /** True once `seed` or `declare` has seen `table`. */
+  has(table: string): boolean {
+    return this.known.has(table);
+  }
+
+  /** Declares `schema` to `sink` when the sink has not heard it yet; returns notes on what changed. */
+  declare(sink: BatchSink, schema: TableSchema): string[] {
+    if (this.sink !== sink) {
+      this.sink = sink;
+      this.declared.clear();
+    }
+    const before = this.known.get(schema.table);
+    const changed = before === undefined || JSON.stringify(before) !== JSON.stringify(schema);
+    const notes = changed ? describeSchemaChange(before, schema) : [];
+    this.known.set(schema.table, schema);
+    if (changed || !this.declared.has(schema.table)) {
+      sink.setSchema(schema);
+      this.declared.add(schema.table);
+    }
+    return notes;
+  }
+}

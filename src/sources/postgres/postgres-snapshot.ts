@@ -1,0 +1,138 @@
+import type pg from 'pg';
+import type { SnapshotProgress, TableSnapshotProgress } from '../../model/checkpoint.js';
+import type { BatchLimits } from '../../model/pipeline-spec.js';
+import { splitTableName } from '../../model/table-schema.js';
+import type { BatchSink, CaptureContext } from '../source-connector.js';
+import type { CatalogTable, PgCatalog, PgTable } from './postgres-catalog.js';
+import { quoteIdent, quoteLiteral, quoteTable, TEXT_TYPES } from './postgres-connection.js';
+import type { SchemaTracker } from './postgres-schemas.js';
+
+export interface SnapshotChunkInput {
+  client: pg.Client;
+  catalog: PgCatalog;
+  schemas: SchemaTracker;
+  progress: SnapshotProgress;
+  sink: BatchSink;
+  limits: BatchLimits;
+  chunkRows: number;
+  /** The slot's exported snapshot while this process still holds it; null reads current data. */
+  exportedSnapshot: string | null;
+  ctx: CaptureContext;
+}
+
+/**
+ * Copies the next rows of the first unfinished tables (keyset pagination on the primary key, or
+ * ranges of heap pages for keyless tables) and returns the updated progress. Reads inside the
+ * exported snapshot when it is still held; otherwise reads current data and marks the snapshot
+ * inconsistent, which MERGE still converges from because streaming replays from `startPosition`.
+ */
+export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ progress: SnapshotProgress; schemaChanges: string[] }> {
+  const progress: SnapshotProgress = structuredClone(input.progress);
+  if (input.exportedSnapshot === null) progress.consistent = false;
+  const schemaChanges: string[] = [];
+  let budget = Math.max(1, Math.min(input.chunkRows, input.limits.maxRows));
+  for (;;) {
+    const entry = progress.tables.find((t) => !t.done);
+    if (entry === undefined || budget <= 0 || input.sink.bytes >= input.limits.maxBytes || input.ctx.signal.aborted) break;
+    input.ctx.heartbeat();
+    const { schema, name } = splitTableName(entry.table);
+    const table = await input.catalog.table(schema, name);
+    if (table === null) {
+      entry.done = true; // dropped since the plan was made: its DROP arrives in the stream as nothing
+      schemaChanges.push(`${entry.table}: dropped before its snapshot finished`);
+      continue;
+    }
+    const built = await input.catalog.build(entry.table, table.oid, table.columns, table.primaryKey);
+    schemaChanges.push(...input.schemas.declare(input.sink, built.schema));
+    const rowsBefore = entry.rows;
+    const exported = await inTransaction(input.client, input.exportedSnapshot, () =>
+      table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget) : readPages(input, table, built, entry, budget),
+    );
+    if (!exported) progress.consistent = false;
+    budget -= entry.rows - rowsBefore;
+  }
+  return { progress, schemaChanges };
+}
+
+/** Runs `read` in a REPEATABLE READ transaction on the exported snapshot when it is still valid; returns whether it was. */
+async function inTransaction(client: pg.Client, snapshot: string | null, read: () => Promise<void>): Promise<boolean> {
+  const begin = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+  let exported = false;
+  if (snapshot !== null) {
+    await client.query(begin);
+    try {
+      // Must be the first statement of the transaction (no savepoint allowed before it).
+      await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
+      exported = true;
+    } catch {
+      await client.query('ROLLBACK');
+    }
+  }
+  if (!exported) await client.query(begin);
+  try {
+    await read();
+    await client.query('COMMIT');
+    return exported;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function emit(input: SnapshotChunkInput, built: PgTable, entry: TableSnapshotProgress, row: string[]): Promise<void> {
+  await input.sink.write({
+    op: 'snapshot',
+    table: entry.table,
+    position: input.progress.startPosition.kind === 'pg' ? input.progress.startPosition.lsn : '',
+    commitTs: null,
+    seq: entry.rows,
+    values: built.columns.map((c, i) => {
+      const v = row[i];
+      return v === null || v === undefined ? null : c.convert(v);
+    }),
+  });
+  entry.rows++;
+}
+
+async function readKeyed(input: SnapshotChunkInput, table: CatalogTable, built: PgTable, entry: TableSnapshotProgress, limit: number): Promise<void> {
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const keyIdx = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k));
+  const keyCols = table.primaryKey.map(quoteIdent).join(', ');
+  const casts = await Promise.all(keyIdx.map((i, n) => input.catalog.formatType(table.columns[i]?.typeOid ?? 0, -1).then((t) => `$${n + 1}::${t}`)));
+  const after = entry.lastKey === undefined ? '' : `WHERE (${keyCols}) > (${casts.join(', ')})`;
+  const res = await input.client.query<string[]>({
+    text: `SELECT ${cols} FROM ${quoteTable(table.schema, table.name)} ${after} ORDER BY ${keyCols} LIMIT ${limit}`,
+    values: entry.lastKey ?? [],
+    rowMode: 'array',
+    types: TEXT_TYPES,
+  });
+  for (const row of res.rows) {
+    if (input.sink.bytes >= input.limits.maxBytes || input.ctx.signal.aborted) return;
+    await emit(input, built, entry, row);
+    entry.lastKey = keyIdx.map((i) => row[i] ?? null);
+  }
+  if (res.rows.length < limit) entry.done = true;
+}
+
+// Keyless tables: page ranges via TID range scans (bounded memory, no sort); lastKey = [next page].
+async function readPages(input: SnapshotChunkInput, table: CatalogTable, built: PgTable, entry: TableSnapshotProgress, limit: number): Promise<void> {
+  const stats = await input.client.query<{ pages: string; per_page: string }>(
+    `SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS pages,
+            CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 100 END AS per_page
+       FROM pg_class WHERE oid = $1::oid`,
+    [table.oid],
+  );
+  const pages = Number(stats.rows[0]?.pages ?? 0);
+  const first = Number(entry.lastKey?.[0] ?? 0);
+  const span = Math.max(1, Math.floor(limit / Math.max(1, Number(stats.rows[0]?.per_page ?? 100))));
+  const end = first + span;
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const res = await input.client.query<string[]>({
+    text: `SELECT ${cols} FROM ${quoteTable(table.schema, table.name)} WHERE ctid >= '(${first},0)'::tid AND ctid < '(${end},0)'::tid`,
+    rowMode: 'array',
+    types: TEXT_TYPES,
+  });
+  for (const row of res.rows) await emit(input, built, entry, row);
+  entry.lastKey = [String(end)];
+  if (end >= pages) entry.done = true;
+}

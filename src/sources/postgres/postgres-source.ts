@@ -1,0 +1,247 @@
+import type pg from 'pg';
+import type { Pgoutput } from 'pg-logical-replication';
+import { PositionLostError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Checkpoint } from '../../model/checkpoint.js';
+import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
+import type { PgPosition, Position } from '../../model/position.js';
+import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import type { SourceDeps } from '../source-deps.js';
+import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
+import { PgCatalog, type PgTable } from './postgres-catalog.js';
+import { connectPg, pgClientConfig } from './postgres-connection.js';
+import { toDucktailError } from './postgres-errors.js';
+import * as positions from './postgres-position.js';
+import { runPreflight } from './postgres-preflight.js';
+import { SchemaTracker } from './postgres-schemas.js';
+import { checkSlotUsable, createSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
+import { copySnapshotChunk } from './postgres-snapshot.js';
+import { PgReplicationStream } from './postgres-stream.js';
+import { TableSelection } from './postgres-tables.js';
+
+/** The exported snapshot of a slot this process created, kept alive by its idle replication connection. */
+interface ExportedSnapshot {
+  holder: pg.Client;
+  name: string;
+  start: PgPosition;
+}
+
+/** PostgreSQL change capture through a pgoutput logical replication slot. See `SourceConnector`. */
+export class PostgresSource implements SourceConnector {
+  private readonly source: PostgresSourceSpec;
+  private readonly selection: TableSelection;
+  private readonly log: Logger;
+  private readonly schemas = new SchemaTracker();
+  private readonly warned = new Set<string>();
+  private meta: { client: pg.Client; catalog: PgCatalog } | null = null;
+  private exported: ExportedSnapshot | null = null;
+  private stream: PgReplicationStream | null = null;
+  private cursor: StreamCursor | null = null;
+  private durableAck = 0n;
+  private seeded = false;
+
+  constructor(
+    private readonly spec: PipelineSpec,
+    private readonly deps: SourceDeps,
+  ) {
+    if (spec.source.kind !== 'postgres') throw new Error(`PostgresSource needs a postgres source, got ${spec.source.kind}`);
+    this.source = spec.source;
+    this.selection = new TableSelection(spec.source.tables);
+    this.log = deps.logger.child({ pipeline: spec.name, source: 'postgres' });
+  }
+
+  async preflight(): Promise<PreflightReport> {
+    const { client, catalog } = await this.connection();
+    try {
+      return await runPreflight(client, this.spec, catalog);
+    } catch (e) {
+      throw toDucktailError(e, 'preflight');
+    }
+  }
+
+  async prepare(): Promise<Checkpoint> {
+    const { client } = await this.connection();
+    const tables = await this.selection.expand(client);
+    for (const change of await ensurePublication(client, this.source.publication, this.selection, tables)) this.log.info(change);
+    const slot = await readSlot(client, this.source.slot);
+    let start: PgPosition;
+    if (slot !== null) {
+      checkSlotUsable(this.source.slot, slot, this.source.database);
+      start = positions.boundaryPosition(slot.confirmedFlushLsn ?? '0/0');
+    } else {
+      const created = await createSlot(this.clientConfig(), this.source.slot, this.spec.snapshot.enabled);
+      start = positions.boundaryPosition(created.consistentPoint);
+      this.log.info({ slot: this.source.slot, consistentPoint: start.lsn }, 'created replication slot');
+      if (created.holder !== null && created.snapshotName !== null) {
+        await this.dropExported();
+        const holder = created.holder;
+        holder.on('end', () => this.exported?.holder === holder && (this.exported = null));
+        this.exported = { holder, name: created.snapshotName, start };
+      }
+    }
+    if (!this.spec.snapshot.enabled) return { position: start, batchId: '' };
+    const consistent = this.exported !== null && positions.comparePgPositions(this.exported.start, start) === 0;
+    const planned = tables.map((t) => ({ table: `${t.schema}.${t.name}`, done: false, rows: 0 }));
+    return { position: null, batchId: '', snapshot: { startPosition: start, tables: planned, consistent } };
+  }
+
+  async capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
+    try {
+      if (from.snapshot !== undefined && from.snapshot.tables.some((t) => !t.done)) return await this.captureSnapshot(from, sink, limits, ctx);
+      const start = positions.streamPosition(from);
+      if (start === null) throw new Error('capture needs a checkpoint with a position or a snapshot plan');
+      const stream = await this.openStream(start, ctx.signal);
+      const cursor = this.cursor ?? newCursor(start.ackLsn);
+      const { to, schemaChanges } = await captureStream({ stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas, resolve: (r) => this.resolve(r) });
+      const moved = positions.comparePgPositions(to, start) !== 0 || from.snapshot !== undefined;
+      return { to: moved ? { position: to, batchId: from.batchId } : from, schemaChanges };
+    } catch (e) {
+      await this.closeStream();
+      throw toDucktailError(e, 'capturing from PostgreSQL');
+    }
+  }
+
+  acknowledge(checkpoint: Checkpoint): Promise<void> {
+    const at = positions.streamPosition(checkpoint);
+    if (at === null) return Promise.resolve();
+    const lsn = positions.parseLsn(at.ackLsn);
+    if (lsn > this.durableAck) this.durableAck = lsn;
+    this.stream?.acknowledge(this.durableAck);
+    return Promise.resolve();
+  }
+
+  async currentPosition(): Promise<Position> {
+    const { client } = await this.connection();
+    const res = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return positions.boundaryPosition(res.rows[0]?.lsn ?? '0/0');
+  }
+
+  reached(checkpoint: Checkpoint, target: Position): boolean {
+    return positions.pgReached(checkpoint, target);
+  }
+
+  lagBytes(checkpoint: Checkpoint, current: Position): number | null {
+    return positions.pgLagBytes(checkpoint, current);
+  }
+
+  describe(position: Position): string {
+    return positions.describePgPosition(position);
+  }
+
+  async close(): Promise<void> {
+    await this.closeStream();
+    await this.dropExported();
+    const meta = this.meta;
+    this.meta = null;
+    this.seeded = false;
+    await meta?.client.end().catch(() => undefined);
+  }
+
+  async teardown(): Promise<void> {
+    await this.closeStream();
+    await this.dropExported();
+    const { client } = await this.connection();
+    await dropSlotAndPublication(client, this.source.slot, this.source.publication);
+    await this.close();
+  }
+
+  private async captureSnapshot(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
+    const snapshot = from.snapshot;
+    if (snapshot === undefined) throw new Error('no snapshot in progress');
+    const { client, catalog } = await this.connection();
+    const ex = this.exported;
+    const usable = ex !== null && positions.comparePgPositions(ex.start, positions.asPgPosition(snapshot.startPosition)) === 0;
+    const { progress, schemaChanges } = await copySnapshotChunk({
+      client, catalog, schemas: this.schemas, progress: snapshot, sink, limits, ctx,
+      chunkRows: this.spec.snapshot.chunkRows,
+      exportedSnapshot: usable ? ex.name : null,
+    });
+    if (progress.tables.some((t) => !t.done)) return { to: { position: from.position, snapshot: progress, batchId: from.batchId }, schemaChanges };
+    await this.dropExported(); // the copy is complete: stop pinning the snapshot's xmin
+    return { to: { position: progress.startPosition, batchId: from.batchId }, schemaChanges };
+  }
+
+  /** The open stream if it can continue after `from`; otherwise a new one from `from.ackLsn`. */
+  private async openStream(from: PgPosition, signal: AbortSignal): Promise<PgReplicationStream> {
+    const cursor = this.cursor;
+    const ahead = cursor?.handedOut != null && positions.comparePgPositions(cursor.handedOut, from) > 0;
+    if (this.stream !== null && !this.stream.failed && !ahead) return this.stream;
+    await this.closeStream();
+    await this.seedSchemas();
+    const { client } = await this.connection();
+    const slot = await readSlot(client, this.source.slot);
+    if (slot === null) {
+      throw new PositionLostError(`replication slot ${this.source.slot} does not exist`, 'run `ducktail teardown` and start the pipeline again (it re-snapshots)');
+    }
+    checkSlotUsable(this.source.slot, slot, this.source.database);
+    if (slot.confirmedFlushLsn !== null && positions.parseLsn(slot.confirmedFlushLsn) > positions.parseLsn(from.ackLsn)) {
+      throw new PositionLostError(
+        `replication slot ${this.source.slot} is already past the loaded position ${from.ackLsn} (at ${slot.confirmedFlushLsn}): changes in between are gone`,
+        'the slot was recreated or acknowledged elsewhere: run `ducktail teardown` and start again with a fresh snapshot',
+      );
+    }
+    const start = positions.parseLsn(from.ackLsn);
+    if (start > this.durableAck) this.durableAck = start;
+    this.stream = await PgReplicationStream.open(
+      { client: this.clientConfig(), slot: this.source.slot, publication: this.source.publication, logger: this.log },
+      start,
+      signal,
+    );
+    this.stream.acknowledge(this.durableAck);
+    this.cursor = newCursor(from.ackLsn);
+    return this.stream;
+  }
+
+  private async resolve(relation: Pgoutput.MessageRelation): Promise<PgTable | null> {
+    if (!this.selection.has(relation.schema, relation.name)) return null;
+    const { catalog } = await this.connection();
+    let key = await catalog.primaryKey(relation.relationOid);
+    if (key.length === 0 && relation.replicaIdentity === 'default') key = relation.keyColumns;
+    const columns = relation.columns.map((c) => ({ name: c.name, typeOid: c.typeOid, typeMod: c.typeMod }));
+    return catalog.build(`${relation.schema}.${relation.name}`, relation.relationOid, columns, key);
+  }
+
+  // Tables that exist when streaming starts are not reported as new when their first relation arrives.
+  private async seedSchemas(): Promise<void> {
+    if (this.seeded) return;
+    const { client, catalog } = await this.connection();
+    for (const ref of await this.selection.expand(client)) {
+      const t = await catalog.table(ref.schema, ref.name);
+      if (t !== null) this.schemas.seed((await catalog.build(`${ref.schema}.${ref.name}`, t.oid, t.columns, t.primaryKey)).schema);
+    }
+    this.seeded = true;
+  }
+
+  private async connection(): Promise<{ client: pg.Client; catalog: PgCatalog }> {
+    if (this.meta !== null) return this.meta;
+    const client = await connectPg(this.clientConfig());
+    const meta = { client, catalog: new PgCatalog(client, (m) => this.warnOnce(m)) };
+    client.on('end', () => this.meta === meta && (this.meta = null));
+    this.meta = meta;
+    return meta;
+  }
+
+  private clientConfig(): pg.ClientConfig {
+    return pgClientConfig(this.source, this.deps.password);
+  }
+
+  private warnOnce(message: string): void {
+    const key = message.slice(0, message.indexOf(':') + 1) || message;
+    if (this.warned.has(key) || this.warned.size > 1000) return;
+    this.warned.add(key);
+    this.log.warn(`${message} (reported once per column)`);
+  }
+
+  private async closeStream(): Promise<void> {
+    const stream = this.stream;
+    this.stream = null;
+    this.cursor = null;
+    await stream?.close();
+  }
+
+  private async dropExported(): Promise<void> {
+    const ex = this.exported;
+    this.exported = null;
+    await ex?.holder.end().catch(() => undefined);
+  }
+}

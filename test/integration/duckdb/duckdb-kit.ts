@@ -1,0 +1,110 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { ApplyResult } from '../../../src/destinations/destination.js';
+import {
+  openDuckDBDestination,
+  type DuckDBApplyOptions,
+  type DuckDBDestination,
+} from '../../../src/destinations/duckdb/duckdb-destination.js';
+import type { BatchManifest } from '../../../src/model/batch.js';
+import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
+import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
+import { SpoolWriter } from '../../../src/staging/spool-writer.js';
+
+/** A declared schema or an event, in the order a capture would hand them to the spool writer. */
+export type Step = TableSchema | ChangeEvent;
+
+export const PIPELINE = 'p1';
+
+/** A DuckDB file in a fresh temp dir, with the pipeline's checkpoint initialised. */
+export class Harness {
+  batches = 0;
+  checkpoint: Checkpoint = { position: null, batchId: '' };
+
+  private constructor(
+    readonly dir: string,
+    readonly dest: DuckDBDestination,
+  ) {}
+
+  /** `file` is the database file's name: its stem is DuckDB's catalog name. */
+  static async open(file = 'dest.duckdb'): Promise<Harness> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ducktail-duckdb-'));
+    const dest = await openDuckDBDestination(path.join(dir, file));
+    const harness = new Harness(dir, dest);
+    await dest.initCheckpoint(PIPELINE, harness.checkpoint);
+    return harness;
+  }
+
+  /** Spools `steps` as the next batch (from the current checkpoint) and returns its manifest. */
+  async stage(steps: Step[]): Promise<{ manifest: BatchManifest; spoolDir: string }> {
+    const n = ++this.batches;
+    const spoolDir = path.join(this.dir, 'spool', `b${n}`);
+    const writer = await SpoolWriter.create(spoolDir, PIPELINE, `b${n}`, this.checkpoint);
+    for (const step of steps) {
+      if ('columns' in step) writer.setSchema(step);
+      else await writer.write(step);
+    }
+    const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId: `b${n}` };
+    await writer.finish(to, []);
+    const manifest = JSON.parse(await readFile(path.join(spoolDir, 'manifest.json'), 'utf8')) as BatchManifest;
+    return { manifest, spoolDir };
+  }
+
+  /** Stages and applies `steps`; on success the harness moves to the batch's checkpoint. */
+  async apply(steps: Step[], options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+    const { manifest, spoolDir } = await this.stage(steps);
+    return this.applyStaged(manifest, spoolDir, options);
+  }
+
+  async applyStaged(manifest: BatchManifest, spoolDir: string, options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+    const result = await this.dest.applyBatch(manifest, { mode: 'merge', heartbeat: () => undefined, spoolDir, ...options });
+    this.checkpoint = result.checkpoint;
+    return result;
+  }
+
+  /** Rows of `sql`, read on a second connection to the same file (committed data only). */
+  async query(sql: string): Promise<Record<string, Json>[]> {
+    const instance = await DuckDBInstance.fromCache(this.dest.path);
+    const connection = await instance.connect();
+    try {
+      return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dest.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A column; `duckType` defaults to VARCHAR and encoding to text. */
+export function column(name: string, duckType = 'VARCHAR', encoding: ColumnSchema['encoding'] = 'text'): ColumnSchema {
+  return { name, sourceType: duckType.toLowerCase(), duckType, encoding };
+}
+
+export function schema(table: string, columns: ColumnSchema[], primaryKey: string[] = [columns[0]?.name ?? '']): TableSchema {
+  return { table, columns, primaryKey };
+}
+
+let seq = 0;
+
+/** A row event at position `position` (a label, stored as `__position`). */
+export function row(
+  table: string,
+  op: RowOp,
+  values: (string | null | undefined)[],
+  position = '0/A',
+  commitTs: string | null = '2024-05-01T10:00:00.000001Z',
+): ChangeEvent {
+  return { table, op, values, position, commitTs, seq: seq++ };
+}
+
+export function truncate(table: string, position = '0/T'): ChangeEvent {
+  return { table, op: 'truncate', position, commitTs: '2024-05-01T11:00:00Z', seq: seq++ };
+}

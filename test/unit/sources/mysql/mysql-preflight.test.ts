@@ -1,0 +1,54 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SourceSettingError } from '../../../../src/errors.js';
+import { checkBinlogSettings, missingReplicationGrants } from '../../../../src/sources/mysql/mysql-preflight.js';
+
+const GOOD = { log_bin: 'ON', binlog_format: 'ROW', binlog_row_image: 'FULL', binlog_row_metadata: 'FULL' };
+
+describe('binlog settings check', () => {
+  test('a correctly configured server passes', () => {
+    assert.deepEqual(checkBinlogSettings(GOOD), []);
+    assert.deepEqual(checkBinlogSettings({ ...GOOD, binlog_transaction_compression: 'OFF', binlog_row_value_options: '' }), []);
+  });
+
+  test('each missing setting is named with its fix', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ ...GOOD, log_bin: 'OFF' }, /log_bin[\s\S]*my\.cnf/],
+      [{ ...GOOD, binlog_format: 'MIXED' }, /binlog_format is MIXED[\s\S]*SET GLOBAL binlog_format = ROW/],
+      [{ ...GOOD, binlog_row_image: 'MINIMAL' }, /binlog_row_image[\s\S]*SET GLOBAL binlog_row_image = FULL/],
+      [{ ...GOOD, binlog_row_metadata: 'MINIMAL' }, /binlog_row_metadata is MINIMAL[\s\S]*SET GLOBAL binlog_row_metadata = FULL, and in my\.cnf \[mysqld\] binlog_row_metadata = FULL[\s\S]*npm run setup/],
+      [{ log_bin: 'ON', binlog_format: 'ROW', binlog_row_image: 'FULL' }, /binlog_row_metadata[\s\S]*MySQL 8\.0\+ or MariaDB 10\.5\+/],
+      [{ ...GOOD, binlog_transaction_compression: 'ON' }, /binlog_transaction_compression[\s\S]*= OFF/],
+      [{ ...GOOD, binlog_row_value_options: 'PARTIAL_JSON' }, /PARTIAL_JSON/],
+    ];
+    for (const [vars, message] of cases) {
+      const problems = checkBinlogSettings(vars);
+      assert.equal(problems.length, 1, JSON.stringify(vars));
+      assert.ok(problems[0] instanceof SourceSettingError);
+      assert.equal(problems[0].nonRetryable, true);
+      assert.match(problems[0].message, message);
+    }
+  });
+
+  test('several problems are all reported', () => {
+    assert.equal(checkBinlogSettings({ log_bin: 'ON', binlog_format: 'STATEMENT', binlog_row_image: 'NOBLOB', binlog_row_metadata: 'NO_LOG' }).length, 3);
+  });
+});
+
+describe('replication grants check', () => {
+  test('ALL PRIVILEGES is enough', () => {
+    assert.deepEqual(missingReplicationGrants(['GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION']), []);
+  });
+
+  test('MariaDB BINLOG MONITOR counts as REPLICATION CLIENT', () => {
+    assert.deepEqual(missingReplicationGrants(['GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%`']), []);
+  });
+
+  test('names what is missing; database-level grants do not count', () => {
+    assert.deepEqual(missingReplicationGrants(['GRANT USAGE ON *.* TO `cdc`@`%`', 'GRANT ALL PRIVILEGES ON `shop`.* TO `cdc`@`%`']), [
+      'REPLICATION SLAVE',
+      'REPLICATION CLIENT',
+    ]);
+    assert.deepEqual(missingReplicationGrants(['GRANT REPLICATION CLIENT ON *.* TO `cdc`@`%`']), ['REPLICATION SLAVE']);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NoPrimaryKeyError, SourceSettingError } from '../../../../src/errors.js';
+import { checkSlotCapacity, checkTable, checkWalLevel } from '../../../../src/sources/postgres/postgres-preflight.js';
+import { describeSchemaChange } from '../../../../src/sources/postgres/postgres-schemas.js';
+import { similarNames, TableSelection } from '../../../../src/sources/postgres/postgres-tables.js';
+
+describe('preflight checks', () => {
+  test('wal_level', () => {
+    assert.doesNotThrow(() => checkWalLevel('logical'));
+    assert.throws(() => checkWalLevel('replica'), (e: unknown) => e instanceof SourceSettingError && /wal_level = logical/.test(e.message) && /npm run setup/.test(e.message));
+  });
+  test('slot capacity', () => {
+    assert.doesNotThrow(() => checkSlotCapacity(false, 9, 10));
+    assert.doesNotThrow(() => checkSlotCapacity(true, 10, 10));
+    assert.throws(() => checkSlotCapacity(false, 10, 10), /max_replication_slots/);
+  });
+  const facts = { table: 'public.t', primaryKey: ['id'], replicaIdentity: 'd', toastable: [] as string[] };
+  test('keyless tables', () => {
+    assert.throws(() => checkTable({ ...facts, primaryKey: [], replicaIdentity: 'f' }, { mode: 'merge', keyless: 'error' }), (e: unknown) => e instanceof NoPrimaryKeyError && /keyless: append/.test(e.message));
+    assert.deepEqual(checkTable({ ...facts, primaryKey: [], replicaIdentity: 'f' }, { mode: 'merge', keyless: 'append' }), []);
+    assert.throws(() => checkTable({ ...facts, primaryKey: [] }, { mode: 'append', keyless: 'error' }), /REPLICA IDENTITY FULL/);
+  });
+  test('replica identity', () => {
+    assert.throws(() => checkTable({ ...facts, replicaIdentity: 'n' }, { mode: 'merge', keyless: 'error' }), /REPLICA IDENTITY NOTHING/);
+    const warnings = checkTable({ ...facts, toastable: ['body'] }, { mode: 'merge', keyless: 'error' });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /body/);
+    assert.deepEqual(checkTable({ ...facts, toastable: ['body'], replicaIdentity: 'f' }, { mode: 'merge', keyless: 'error' }), []);
+  });
+});
+
+describe('table selection', () => {
+  test('exact names and schema wildcards', () => {
+    const s = new TableSelection(['public.orders', 'sales.*']);
+    assert.equal(s.has('public', 'orders'), true);
+    assert.equal(s.has('public', 'order'), false);
+    assert.equal(s.has('sales', 'anything'), true);
+  });
+  test('similar names', () => {
+    assert.deepEqual(similarNames('public.ordres', ['public.orders', 'public.customers', 'other.ordres']), ['other.ordres', 'public.orders']);
+    assert.deepEqual(similarNames('public.zzz', ['public.orders']), []);
+  });
+});
+
+describe('describeSchemaChange', () => {
+  const col = (name: string, sourceType = 'integer') => ({ name, sourceType, duckType: 'INTEGER', encoding: 'text' as const });
+  test('new table, added, retyped and dropped columns', () => {
+    const before = { table: 'public.t', columns: [col('a'), col('b')], primaryKey: ['a'] };
+    assert.match(describeSchemaChange(undefined, before)[0]!, /new table/);
+    const after = { table: 'public.t', columns: [col('a', 'bigint'), col('c')], primaryKey: ['a'] };
+    assert.deepEqual(describeSchemaChange(before, after), [
+      'public.t: column a changed type integer -> bigint',
+      'public.t: added column c (integer)',
+      'public.t: column b dropped at the source (kept, null from now on)',
+    ]);
+  });
+});
