@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Destination } from '../destinations/destination.js';
+import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
@@ -82,6 +83,14 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         } catch (err) {
           await writer.abort();
           throw err;
+        }
+        const keyless = spec.mode === 'merge' && spec.keyless === 'error' ? writer.tables.filter((t) => t.primaryKey.length === 0) : [];
+        if (keyless.length > 0) {
+          await writer.abort();
+          throw new NoPrimaryKeyError(
+            `pipeline ${spec.name}: ${keyless.map((t) => t.table).join(', ')} has no primary key and cannot be merged`,
+            'add a primary key at the source, or set keyless: append to write such tables as an audit log; then resume the pipeline',
+          );
         }
         if (writer.events === 0 && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
           await writer.abort();

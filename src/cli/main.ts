@@ -6,6 +6,7 @@ import { runDev } from './dev.js';
 import { preflightAll } from './preflight.js';
 import { startPipeline } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
+import { teardownPipeline } from './teardown.js';
 import { runWorker } from './worker.js';
 
 const program = new Command('ducktail')
@@ -104,6 +105,19 @@ program
     const client = await connectClient(globals(), config);
     const rows = await readStatuses(client, selectPipelines(config, names));
     process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
+  });
+
+program
+  .command('teardown')
+  .description('for stopped pipelines: drop the replication slot and publication, forget the checkpoint (tables stay)')
+  .argument('<pipelines...>')
+  .action(async (names: string[]) => {
+    const config = await loadConfig(globals().config);
+    const client = await connectClient(globals(), config);
+    for (const spec of selectPipelines(config, names)) {
+      await teardownPipeline(client, spec, logger);
+      process.stdout.write(`${spec.name}: torn down (source slot/publication dropped, checkpoint forgotten; tables kept)\n`);
+    }
   });
 
 program.parseAsync(process.argv).then(

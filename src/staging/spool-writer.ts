@@ -51,6 +51,11 @@ export class SpoolWriter {
     return this.byteCount;
   }
 
+  /** The latest schema of every table this batch declared. */
+  get tables(): TableSchema[] {
+    return [...this.schemas.values()];
+  }
+
   /** Declares the schema that following events of `schema.table` use; a change starts a new segment. */
   setSchema(schema: TableSchema): void {
     const current = this.schemas.get(schema.table);

@@ -123,6 +123,11 @@ export class PgReplicationStream {
     this.sendStatus(true);
   }
 
+  /** Bytes of decoded messages waiting to be read. */
+  get bufferedBytes(): number {
+    return this.queuedBytes;
+  }
+
   get failed(): boolean {
     return this.failure !== null;
   }

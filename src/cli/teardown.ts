@@ -1,0 +1,35 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SourceRegistry } from '../activities/source-registry.js';
+import { openDuckDBDestination } from '../destinations/duckdb/duckdb-destination.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { workflowId } from './context.js';
+
+/**
+ * Removes what a stopped pipeline holds at the source (replication slot, publication) and its
+ * checkpoint in DuckDB, so the WAL is freed and a later start copies the tables afresh.
+ * Replicated tables stay in DuckDB.
+ */
+export async function teardownPipeline(client: Client, spec: PipelineSpec, logger: Logger): Promise<void> {
+  try {
+    const description = await client.workflow.getHandle(workflowId(spec.name)).describe();
+    if (description.status.name === 'RUNNING') {
+      throw new ConfigError(`pipeline ${spec.name} is running`, `stop it first: ducktail stop ${spec.name}`);
+    }
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const sources = new SourceRegistry(logger);
+  try {
+    await (await sources.get(spec)).teardown();
+  } finally {
+    await sources.closeAll();
+  }
+  const dest = await openDuckDBDestination(spec.destination.path);
+  try {
+    await dest.forgetPipeline(spec.name);
+  } finally {
+    await dest.close();
+  }
+}

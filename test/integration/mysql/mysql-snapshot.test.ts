@@ -1,0 +1,98 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Connection } from 'mysql2/promise';
+import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import type { MysqlPosition } from '../../../src/model/position.js';
+import { admin, captureOnce, DB, drain, makeSpec, newSource, uniqueName } from './mysql-kit.js';
+
+describe('mysql snapshot', () => {
+  let db: Connection;
+  before(async () => {
+    db = await admin();
+  });
+  after(async () => {
+    await db.end();
+  });
+
+  test('copies tables in keyset chunks, resumes mid-table, then streams from the snapshot position', async () => {
+    const a = uniqueName('snap_a');
+    const b = uniqueName('snap_b');
+    await db.query(`CREATE TABLE ${a} (k1 INT, k2 VARCHAR(5), v INT, PRIMARY KEY (k1, k2))`);
+    await db.query(`CREATE TABLE ${b} (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(5))`);
+    await db.query(`INSERT INTO ${a} VALUES (1,'a',1),(1,'b',2),(2,'a',3),(2,'b',4),(3,'a',5)`);
+    await db.query(`INSERT INTO ${b} VALUES (18446744073709551615, 'max'), (1, 'one')`);
+    const spec = makeSpec([`${DB}.${a}`, `${DB}.${b}`], { snapshot: { enabled: true, chunkRows: 2 } });
+    const source = newSource(spec);
+    try {
+      const plan = await source.prepare();
+      assert.equal(plan.position, null);
+      assert.equal(plan.snapshot?.consistent, true);
+      assert.deepEqual(plan.snapshot?.tables.map((t) => [t.table, t.done, t.rows]).sort(), [
+        [`${DB}.${a}`, false, 0],
+        [`${DB}.${b}`, false, 0],
+      ]);
+      // changes after the snapshot began: invisible to the copy, streamed afterwards
+      await db.query(`UPDATE ${a} SET v = 30 WHERE k1 = 2 AND k2 = 'a'`);
+      await db.query(`INSERT INTO ${b} VALUES (2, 'two')`);
+
+      const c1 = await captureOnce(source, plan);
+      const t1 = c1.outcome.to.snapshot!.tables.find((t) => t.table === `${DB}.${a}`)!;
+      assert.deepEqual(t1, { table: `${DB}.${a}`, done: false, rows: 2, lastKey: ['1', 'b'] });
+      assert.deepEqual(c1.sink.rows(`${DB}.${a}`).map((r) => r.v), ['1', '2']);
+      assert.ok(c1.sink.records.every((r) => r.event.op === 'snapshot' && r.event.commitTs === null));
+
+      const rest = await drain(source, c1.outcome.to);
+      assert.equal(rest.to.snapshot, undefined);
+      assert.deepEqual(rest.to.position, plan.snapshot!.startPosition);
+      const aRows = rest.sink.rows(`${DB}.${a}`);
+      assert.deepEqual(aRows.filter((r) => r.op === 'snapshot').map((r) => `${r.k1}${r.k2}=${r.v}`), ['2a=3', '2b=4', '3a=5']);
+      assert.deepEqual(rest.sink.rows(`${DB}.${b}`).filter((r) => r.op === 'snapshot').map((r) => r.id), ['1', '18446744073709551615']);
+      // nothing lost at the boundary: the change made after the snapshot start streams in
+      assert.deepEqual(aRows.filter((r) => r.op !== 'snapshot'), [{ op: 'update', k1: '2', k2: 'a', v: '30' }]);
+      assert.deepEqual(rest.sink.rows(`${DB}.${b}`).filter((r) => r.op !== 'snapshot'), [{ op: 'insert', id: '2', v: 'two' }]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  test('a new process continues a snapshot outside the transaction and marks it inconsistent', async () => {
+    const t = uniqueName('snap_restart');
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${t} VALUES (1),(2),(3),(4),(5)`);
+    const spec = makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } });
+    const one = newSource(spec);
+    let mid: Checkpoint;
+    try {
+      mid = (await captureOnce(one, await one.prepare())).outcome.to;
+    } finally {
+      await one.close();
+    }
+    assert.equal(mid.snapshot?.consistent, true);
+    const two = newSource(spec);
+    try {
+      const c = await captureOnce(two, mid);
+      assert.equal(c.outcome.to.snapshot?.consistent, false);
+      assert.deepEqual(c.sink.rows(`${DB}.${t}`).map((r) => r.id), ['3', '4']);
+      const rest = await drain(two, c.outcome.to);
+      assert.deepEqual(rest.sink.rows(`${DB}.${t}`).map((r) => r.id), ['5']);
+      assert.equal((rest.to.position as MysqlPosition).kind, 'mysql');
+    } finally {
+      await two.close();
+    }
+  });
+
+  test('a table without a primary key is copied with LIMIT/OFFSET in append mode', async () => {
+    const t = uniqueName('snap_keyless');
+    await db.query(`CREATE TABLE ${t} (v INT)`);
+    await db.query(`INSERT INTO ${t} VALUES (1),(2),(3)`);
+    const spec = makeSpec([`${DB}.${t}`], { mode: 'append', snapshot: { enabled: true, chunkRows: 2 } });
+    const source = newSource(spec);
+    try {
+      const { sink, batches } = await drain(source, await source.prepare());
+      assert.deepEqual(sink.rows(`${DB}.${t}`).map((r) => r.v).sort(), ['1', '2', '3']);
+      assert.equal(batches, 2);
+    } finally {
+      await source.close();
+    }
+  });
+});
