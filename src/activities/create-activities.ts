@@ -96,7 +96,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           await writer.abort();
           return { ...base, batch: null, reachedTarget: false };
         }
-        const batch = await writer.finish(outcome.to, outcome.schemaChanges);
+        // A capture that only moved the position (idle keepalives) still loads, so the source can free its log.
+        const batch = await writer.finish({ ...outcome.to, batchId }, outcome.schemaChanges);
         return { ...base, batch, reachedTarget: false };
       }),
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { pgSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
+import { pgSpec, pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { dropPgReplication, ensurePgDatabase, pgConnect } from '../helpers/postgres.js';
 import { inProcessWorker, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
@@ -125,16 +125,21 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const spec = pgSpec('e2e_append', DB, ['e2e_a.events'], file, { mode: 'append' });
     const client = server.env.client;
     await startPipelineWorkflow(client, TQ, spec);
+    await waitForStatus(client, 'e2e_append', 'the slot and snapshot exist', (s) => s.checkpoint !== null);
     await pgc.query(`UPDATE e2e_a.events SET v = 'u' WHERE id <= 50`);
     await pgc.query(`DELETE FROM e2e_a.events WHERE id > 280`);
     await pgc.query(`INSERT INTO e2e_a.events VALUES (1000, 'late')`);
     await pgc.query(`TRUNCATE e2e_a.events`);
     const expected = { snapshot: 300, update: 50, delete: 20, insert: 1, truncate: 1 };
+    let got: Record<string, number> = {};
     const counts = await waitFor('every change appended', async () => {
       const rows = await duckQuery(file, `SELECT __op AS op, count(*)::INT AS n FROM e2e_a.events GROUP BY 1`).catch(() => []);
-      const got: Record<string, number> = Object.fromEntries(rows.map((r) => [String(r.op), Number(r.n)]));
+      got = Object.fromEntries(rows.map((r) => [String(r.op), Number(r.n)]));
       return JSON.stringify(Object.keys(expected).map((k) => got[k])) === JSON.stringify(Object.values(expected)) ? got : undefined;
-    }, { timeoutMs: 90_000 });
+    }, { timeoutMs: 90_000 }).catch(async (err: Error) => {
+      const status = await pipelineStatus(client, 'e2e_append');
+      throw new Error(`${err.message}\nappended: ${JSON.stringify(got)}\nstatus: ${JSON.stringify(status)}`);
+    });
     assert.deepEqual(counts, expected);
     const dupes = await duckQuery(file, `SELECT count(*)::INT AS n FROM (SELECT __position, __seq, __op, id FROM e2e_a.events GROUP BY ALL HAVING count(*) > 1)`);
     assert.equal(dupes[0]!.n, 0);

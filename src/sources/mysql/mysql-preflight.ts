@@ -121,7 +121,8 @@ export async function runPreflight(
   const tables = await loadTables(conn, found);
   for (const info of tables.values()) {
     try {
-      await conn.query(`SELECT 1 FROM ${quoteTable(info.table)} LIMIT 0`);
+      // SELECT * needs every column: information_schema hides columns the user may not read.
+      await conn.query(`SELECT * FROM ${quoteTable(info.table)} LIMIT 0`);
     } catch (err) {
       throw mapMysqlError(err, { ...ctx, table: info.table });
     }

@@ -32,7 +32,11 @@ export class SchemaCache {
     if (mapped === undefined) {
       const info = await this.info(table);
       const now = new Map((info?.columns ?? []).map((c) => [c.name, c]));
-      mapped = mapTable(table, cols.map((c) => refineColumn(c, now.get(c.name))), primaryKey);
+      // The table map omits the key when the table has none, and on servers that do not log it:
+      // fall back to the current key when all its columns are in the event.
+      const currentKey = info?.primaryKey ?? [];
+      const keyColumns = primaryKey.length > 0 || !currentKey.every((k) => cols.some((c) => c.name === k)) ? primaryKey : currentKey;
+      mapped = mapTable(table, cols.map((c) => refineColumn(c, now.get(c.name))), keyColumns);
       this.byKey.set(key, mapped);
     }
     this.byEntry.set(entry, { generation: this.generation, mapped });

@@ -46,6 +46,7 @@ const rawValues: TypeCast = (field) => (field.type === 'GEOMETRY' ? field.geomet
  * Copies the next chunk of one table: keyset pagination on the primary key
  * (`WHERE (k1, k2) > (last)` spelled out so the range optimiser uses the index), or
  * LIMIT/OFFSET for a table without one (stable only inside the consistent snapshot).
+ * ENUM/SET key columns page by label text while MySQL orders them by index: not supported.
  */
 export async function readChunk(
   conn: Connection,
@@ -54,6 +55,7 @@ export async function readChunk(
   chunkRows: number,
   position: string,
   sink: BatchSink,
+  heartbeat: () => void,
 ): Promise<TableSnapshotProgress> {
   const { schema, kinds } = mapped;
   const pk = schema.primaryKey;
@@ -83,7 +85,7 @@ export async function readChunk(
   for await (const raw of rows as AsyncIterable<unknown[]>) {
     const values = kinds.map((k, i) => fromSnapshot(k, raw[i]));
     await sink.write({ op: 'snapshot', table: schema.table, position, commitTs: null, seq: progress.rows + count, values });
-    count++;
+    if (++count % 1000 === 0) heartbeat();
     if (pk.length > 0) lastKey = pkIdx.map((i) => values[i] ?? null);
   }
   const next: TableSnapshotProgress = { table: progress.table, done: count < chunkRows, rows: progress.rows + count };
@@ -97,6 +99,7 @@ function keyParam(kind: ValueKind, text: string | null): unknown {
   if (kind === 'binary') return Buffer.from(text, 'hex');
   if (kind === 'timestamp') return text.replace(/\+00$/, '');
   if (kind === 'set') return (JSON.parse(text) as string[]).join(',');
+  if (kind === 'bit') return BigInt(text); // compared as a number, not as text
   return text;
 }
 
@@ -126,7 +129,7 @@ export async function captureSnapshot(
       continue;
     }
     sink.setSchema(mapped.schema);
-    const next = await readChunk(conn, mapped, t, chunkRows, formatEventPosition(start.file, start.pos), sink);
+    const next = await readChunk(conn, mapped, t, chunkRows, formatEventPosition(start.file, start.pos), sink, () => ctx.heartbeat());
     progress.tables[i] = next;
     if (next.rows > t.rows) break;
   }

@@ -38,7 +38,6 @@ export interface StreamCaptureInput {
 }
 
 const POLL_MS = 1_000;
-const HEARTBEAT_MS = 2_000;
 
 /**
  * Reads stream events after `from` into the sink until the batch is full (at a transaction
@@ -52,17 +51,17 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
   let to = from;
   // Mutable batch state in one object: the `write` closure updates it.
   const batch = { written: 0, firstAt: null as number | null, txnWritten: 0, txnBytesAt: sink.bytes };
-  let beat = Date.now();
   const full = (): boolean => batch.written >= limits.maxRows || sink.bytes >= limits.maxBytes;
 
-  const write = async (table: PgTable, op: ChangeEvent['op'], values: (string | null | undefined)[] | null): Promise<boolean> => {
+  const write = async (table: PgTable, op: ChangeEvent['op'], values: () => (string | null | undefined)[]): Promise<boolean> => {
     const txn = cursor.txn;
     if (txn === null) throw new Error('pgoutput change outside a transaction');
     const pos: PgPosition = { kind: 'pg', lsn: txn.commitLsn, ackLsn: cursor.lastAck, seq: ++txn.seq };
-    if (comparePgPositions(pos, from) <= 0) return false; // already loaded (the server resends from the slot)
+    // Already loaded (the server resends from the slot's older confirmed LSN): skip, without converting.
+    if (comparePgPositions(pos, from) <= 0) return false;
     schemaChanges.push(...input.schemas.declare(sink, table.schema));
     const base = { table: table.schema.table, position: txn.commitLsn, commitTs: txn.commitTs, seq: txn.seq - 1 };
-    await sink.write(op === 'truncate' ? { ...base, op } : { ...base, op, values: values ?? [] });
+    await sink.write(op === 'truncate' ? { ...base, op } : { ...base, op, values: values() });
     batch.written++;
     batch.txnWritten++;
     batch.firstAt ??= Date.now();
@@ -75,10 +74,6 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
   for (;;) {
     if (ctx.signal.aborted) break;
     const now = Date.now();
-    if (now - beat >= HEARTBEAT_MS) {
-      ctx.heartbeat();
-      beat = now;
-    }
     const deadline = batch.firstAt === null ? started + limits.idleWaitMs : batch.firstAt + limits.maxWaitMs;
     // Transactions arrive whole and quickly: outside one, stop at the deadline or when full.
     if (cursor.txn === null && (now >= deadline || full())) break;
@@ -114,13 +109,13 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
         const table = cursor.relations.get(msg.relation.relationOid);
         if (table === null || table === undefined) break;
         const tuple = msg.tag === 'delete' ? (msg.old ?? msg.key) : msg.new;
-        split = await write(table, msg.tag, tupleValues(table, tuple));
+        split = await write(table, msg.tag, () => tupleValues(table, tuple));
         break;
       }
       case 'truncate':
         for (const rel of msg.relations) {
           const table = cursor.relations.get(rel.relationOid);
-          if (table !== null && table !== undefined) split = (await write(table, 'truncate', null)) || split;
+          if (table !== null && table !== undefined) split = (await write(table, 'truncate', () => [])) || split;
         }
         break;
       default:

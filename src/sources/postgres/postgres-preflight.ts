@@ -27,12 +27,14 @@ export interface TableFacts {
   primaryKey: string[];
   /** `pg_class.relreplident`. */
   replicaIdentity: string;
-  /** Columns whose values can be TOASTed (stored out of line). */
-  toastable: string[];
 }
 
-/** Throws for a table that cannot be captured as configured; returns warnings for one that can. */
-export function checkTable(t: TableFacts, spec: Pick<PipelineSpec, 'mode' | 'keyless'>): string[] {
+/**
+ * Throws for a table that cannot be captured as configured. Unchanged TOASTed values under
+ * REPLICA IDENTITY DEFAULT need no warning: MERGE keeps the loaded value, APPEND carries it from
+ * the previous row.
+ */
+export function checkTable(t: TableFacts, spec: Pick<PipelineSpec, 'mode' | 'keyless'>): void {
   const keyless = t.primaryKey.length === 0;
   if (keyless && spec.mode === 'merge' && spec.keyless === 'error') {
     throw new NoPrimaryKeyError(
@@ -52,14 +54,6 @@ export function checkTable(t: TableFacts, spec: Pick<PipelineSpec, 'mode' | 'key
       `ALTER TABLE ${t.table} REPLICA IDENTITY FULL (or add a primary key)`,
     );
   }
-  if (t.replicaIdentity === 'd' && t.toastable.length > 0) {
-    return [
-      `${t.table}: REPLICA IDENTITY DEFAULT with large-value columns (${t.toastable.join(', ')}): an UPDATE that leaves ` +
-        'such a value unchanged does not send it, so it keeps its loaded value (in append mode the update row has it ' +
-        `as NULL); ALTER TABLE ${t.table} REPLICA IDENTITY FULL sends full rows`,
-    ];
-  }
-  return [];
 }
 
 /** Checks settings, privileges and tables without changing anything. */
@@ -105,7 +99,7 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
     if (table === null) continue; // dropped since expand()
     const name = `${ref.schema}.${ref.name}`;
     await checkTableAccess(client, table, name, source.user);
-    report.warnings.push(...checkTable({ table: name, primaryKey: table.primaryKey, replicaIdentity: table.replicaIdentity, toastable: await toastable(client, table) }, spec));
+    checkTable({ table: name, primaryKey: table.primaryKey, replicaIdentity: table.replicaIdentity }, spec);
     report.tables.push((await catalog.build(name, table.oid, table.columns, table.primaryKey)).schema);
   }
   return report;
@@ -114,13 +108,4 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
 async function checkTableAccess(client: pg.Client, table: CatalogTable, name: string, user: string): Promise<void> {
   const res = await client.query<{ sel: boolean }>("SELECT has_table_privilege($1::oid, 'SELECT') AS sel", [table.oid]);
   if (res.rows[0]?.sel !== true) throw new PrivilegeError(`user ${user} cannot read ${name}`, `GRANT SELECT ON ${name} TO ${user}`);
-}
-
-async function toastable(client: pg.Client, table: CatalogTable): Promise<string[]> {
-  const res = await client.query<{ attname: string }>(
-    `SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND t.typlen = -1 AND a.attstorage <> 'p' ORDER BY a.attnum`,
-    [table.oid],
-  );
-  return res.rows.map((r) => r.attname);
 }

@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { SourceSettingError } from '../../errors.js';
+import { PositionLostError, SourceSettingError } from '../../errors.js';
 import { connectPg, quoteIdent, quoteTable } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
+import { parseLsn } from './postgres-position.js';
 import type { TableRef, TableSelection } from './postgres-tables.js';
 
 /** A replication slot as `pg_replication_slots` shows it. */
@@ -28,6 +29,25 @@ export function checkSlotUsable(slot: string, info: SlotInfo, database: string):
     throw new SourceSettingError(
       `replication slot ${slot} exists but is a ${info.plugin ?? 'physical'} slot of database ${info.database ?? '(none)'}`,
       `pick another source.slot, or drop it: SELECT pg_drop_replication_slot('${slot}')`,
+    );
+  }
+}
+
+/**
+ * Throws `PositionLostError` unless the slot can still stream everything after `ackLsn`: it must
+ * exist and must not be past it (a recreated slot, or one acknowledged by someone else, has
+ * discarded changes the destination never loaded).
+ */
+export async function checkSlotCanResume(client: pg.Client, slot: string, database: string, ackLsn: string): Promise<void> {
+  const info = await readSlot(client, slot);
+  if (info === null) {
+    throw new PositionLostError(`replication slot ${slot} does not exist`, 'run `ducktail teardown` and start the pipeline again (it re-snapshots)');
+  }
+  checkSlotUsable(slot, info, database);
+  if (info.confirmedFlushLsn !== null && parseLsn(info.confirmedFlushLsn) > parseLsn(ackLsn)) {
+    throw new PositionLostError(
+      `replication slot ${slot} is already at ${info.confirmedFlushLsn}, past the loaded position ${ackLsn}: changes in between are gone`,
+      'the slot was recreated or acknowledged elsewhere: run `ducktail teardown` and start again with a fresh snapshot',
     );
   }
 }

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
-import { PositionLostError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
@@ -14,10 +13,12 @@ import { toDucktailError } from './postgres-errors.js';
 import * as positions from './postgres-position.js';
 import { runPreflight } from './postgres-preflight.js';
 import { SchemaTracker } from './postgres-schemas.js';
-import { checkSlotUsable, createSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
+import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
 import { copySnapshotChunk } from './postgres-snapshot.js';
 import { PgReplicationStream } from './postgres-stream.js';
 import { TableSelection } from './postgres-tables.js';
+
+const HEARTBEAT_MS = 1_500;
 
 /** The exported snapshot of a slot this process created, kept alive by its idle replication connection. */
 interface ExportedSnapshot {
@@ -86,10 +87,13 @@ export class PostgresSource implements SourceConnector {
   }
 
   async capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
+    // A timer, not the read loop: a long chunk query or a blocked sink must not starve heartbeats.
+    const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
     try {
       if (from.snapshot !== undefined && from.snapshot.tables.some((t) => !t.done)) return await this.captureSnapshot(from, sink, limits, ctx);
       const start = positions.streamPosition(from);
       if (start === null) throw new Error('capture needs a checkpoint with a position or a snapshot plan');
+      await this.dropExported(); // streaming: no snapshot needs it any more
       const stream = await this.openStream(start, ctx.signal);
       const cursor = this.cursor ?? newCursor(start.ackLsn);
       const { to, schemaChanges } = await captureStream({ stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas, resolve: (r) => this.resolve(r) });
@@ -98,6 +102,8 @@ export class PostgresSource implements SourceConnector {
     } catch (e) {
       await this.closeStream();
       throw toDucktailError(e, 'capturing from PostgreSQL');
+    } finally {
+      clearInterval(beat);
     }
   }
 
@@ -169,17 +175,7 @@ export class PostgresSource implements SourceConnector {
     await this.closeStream();
     await this.seedSchemas();
     const { client } = await this.connection();
-    const slot = await readSlot(client, this.source.slot);
-    if (slot === null) {
-      throw new PositionLostError(`replication slot ${this.source.slot} does not exist`, 'run `ducktail teardown` and start the pipeline again (it re-snapshots)');
-    }
-    checkSlotUsable(this.source.slot, slot, this.source.database);
-    if (slot.confirmedFlushLsn !== null && positions.parseLsn(slot.confirmedFlushLsn) > positions.parseLsn(from.ackLsn)) {
-      throw new PositionLostError(
-        `replication slot ${this.source.slot} is already past the loaded position ${from.ackLsn} (at ${slot.confirmedFlushLsn}): changes in between are gone`,
-        'the slot was recreated or acknowledged elsewhere: run `ducktail teardown` and start again with a fresh snapshot',
-      );
-    }
+    await checkSlotCanResume(client, this.source.slot, this.source.database, from.ackLsn);
     const start = positions.parseLsn(from.ackLsn);
     if (start > this.durableAck) this.durableAck = start;
     this.stream = await PgReplicationStream.open(

@@ -1,7 +1,7 @@
 import mysql, { type Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import type { ChangeEvent } from '../../../src/model/change-event.js';
-import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import { checkpointKey, type Checkpoint } from '../../../src/model/checkpoint.js';
 import type { BatchLimits, PipelineSpec } from '../../../src/model/pipeline-spec.js';
 import type { TableSchema } from '../../../src/model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome } from '../../../src/sources/source-connector.js';
@@ -109,7 +109,7 @@ export async function captureOnce(
   return { outcome, sink };
 }
 
-/** Captures batch after batch (each one "loaded") until a capture writes nothing; all events in one sink. */
+/** Captures batch after batch (each one "loaded") until a capture neither writes nor moves; all events in one sink. */
 export async function drain(
   source: MysqlSource,
   from: Checkpoint,
@@ -123,8 +123,9 @@ export async function drain(
     const before = sink.events;
     const outcome = await source.capture(at, sink, limits, ctx());
     schemaChanges.push(...outcome.schemaChanges);
+    const moved = checkpointKey(outcome.to) !== checkpointKey(at);
     at = outcome.to;
-    if (sink.events === before) return { to: at, sink, batches, schemaChanges };
+    if (sink.events === before && !moved) return { to: at, sink, batches, schemaChanges };
     batches++;
   }
 }

@@ -117,3 +117,12 @@ export async function cleanup(source: PostgresSource | null): Promise<void> {
 export function valuesOf(events: ChangeEvent[]): { op: string; values: (string | null | undefined)[] }[] {
   return events.map((e) => ({ op: e.op, values: e.op === 'truncate' ? [] : e.values }));
 }
+
+/** Drops the tables this test process created (names from `uniqueName` carry the pid). */
+export async function dropOwnTables(db: pg.Client): Promise<void> {
+  const res = await db.query<{ t: string }>(
+    `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE tablename LIKE 'dt\\_%' AND tablename LIKE $1`,
+    [`%\\_${process.pid}\\_%`],
+  );
+  for (const { t } of res.rows) await db.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
+}

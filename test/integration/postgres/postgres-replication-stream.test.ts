@@ -7,7 +7,7 @@ import { parseLsn } from '../../../src/sources/postgres/postgres-position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
 import { PgReplicationStream } from '../../../src/sources/postgres/postgres-stream.js';
 import type { PostgresSourceSpec } from '../../../src/model/pipeline-spec.js';
-import { captureUntil, cleanup, ensureTestDatabase, logger, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
+import { captureUntil, cleanup, dropOwnTables, ensureTestDatabase, logger, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
 
 describe('PostgreSQL replication stream', () => {
   let db: pg.Client;
@@ -18,6 +18,7 @@ describe('PostgreSQL replication stream', () => {
   });
   after(async () => {
     for (const s of sources) await cleanup(s);
+    await dropOwnTables(db);
     await db.end();
   });
 

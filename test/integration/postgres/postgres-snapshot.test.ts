@@ -6,7 +6,7 @@ import type { PgPosition } from '../../../src/model/position.js';
 import type { RowEvent } from '../../../src/model/change-event.js';
 import { comparePgPositions, parseLsn } from '../../../src/sources/postgres/postgres-position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, cleanup, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
+import { captureOnce, captureUntil, cleanup, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
 
 describe('PostgreSQL snapshot then streaming', () => {
   let db: pg.Client;
@@ -17,6 +17,7 @@ describe('PostgreSQL snapshot then streaming', () => {
   });
   after(async () => {
     for (const s of sources) await cleanup(s);
+    await dropOwnTables(db);
     await db.end();
   });
 

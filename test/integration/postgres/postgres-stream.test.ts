@@ -1,11 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PositionLostError } from '../../../src/errors.js';
+import type { BatchManifest } from '../../../src/model/batch.js';
+import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 import type { RowEvent } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { PgPosition } from '../../../src/model/position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, cleanup, ensureTestDatabase, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
+import { captureOnce, captureUntil, cleanup, ctx, LIMITS, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
 
 describe('PostgreSQL streaming', () => {
   let db: pg.Client;
@@ -16,6 +22,7 @@ describe('PostgreSQL streaming', () => {
   });
   after(async () => {
     for (const s of sources) await cleanup(s);
+    await dropOwnTables(db);
     await db.end();
   });
 
@@ -172,5 +179,50 @@ describe('PostgreSQL streaming', () => {
     assert.ok(r.events.every((e) => e.table === `${schema}.a`));
     await source.teardown();
     await db.query(`DROP SCHEMA ${schema} CASCADE`);
+  });
+
+  test('a quiet table still reaches a catch-up target: idle keepalives advance the position', async () => {
+    const { name, source, start } = await streaming();
+    const noise = uniqueName('dt_noise');
+    await db.query(`CREATE TABLE ${noise} (id int)`);
+    await db.query(`INSERT INTO ${noise} SELECT generate_series(1, 100)`); // WAL that is not ours
+    const target = await source.currentPosition();
+    assert.equal(source.reached(start, target), false);
+    let at = start;
+    for (let i = 0; i < 5 && !source.reached(at, target); i++) at = (await captureOnce(source, at, { idleWaitMs: 500 })).to;
+    assert.equal(source.reached(at, target), true, `stuck at ${source.describe(at.position as PgPosition)}`);
+    assert.equal(source.lagBytes(at, target), 0);
+    // Nothing is skipped by the advanced position: a change right after it still arrives.
+    await db.query(`INSERT INTO ${name} VALUES (1, 'after')`);
+    const r = await captureUntil(source, at, 1);
+    assert.deepEqual(valuesOf(r.events), [{ op: 'insert', values: ['1', 'after'] }]);
+  });
+
+  test('a slot that moved past the loaded position is reported as lost', async () => {
+    const { source, start, spec } = await streaming();
+    await source.teardown();
+    const recreated = newSource(spec);
+    sources.push(recreated);
+    await db.query('SELECT pg_switch_wal()');
+    await recreated.prepare();
+    await assert.rejects(captureOnce(recreated, start), (e: unknown) => e instanceof PositionLostError && /past the loaded position/.test(e.message));
+  });
+
+  test('stages into the real SpoolWriter across an ADD COLUMN', async () => {
+    const { name, source, start } = await streaming();
+    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await db.query(`ALTER TABLE ${name} ADD COLUMN n int`);
+    await db.query(`INSERT INTO ${name} VALUES (2, 'b', 3)`);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dt-spool-'));
+    try {
+      const spool = await SpoolWriter.create(dir, 'p', 'b1', start);
+      const out = await source.capture(start, spool, { ...LIMITS, idleWaitMs: 3000 }, ctx);
+      const summary = await spool.finish(out.to, out.schemaChanges);
+      assert.equal(summary.events, 2);
+      const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BatchManifest;
+      assert.deepEqual(manifest.segments.map((seg) => (seg.kind === 'rows' ? [seg.rows, seg.schema.columns.length] : [])), [[1, 2], [1, 3]]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { RowEvent } from '../../../src/model/change-event.js';
 import type { ColumnSchema } from '../../../src/model/table-schema.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, cleanup, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
+import { captureOnce, captureUntil, cleanup, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
 
 // column, PostgreSQL type, DuckDB type, SQL literal, expected staged text (row 1), edge literal, expected edge text (row 2)
 const COLUMNS: [string, string, string, string, string | null, string, string | null][] = [
@@ -77,6 +77,7 @@ describe('PostgreSQL type mapping against the real server', () => {
   });
   after(async () => {
     await cleanup(source);
+    await dropOwnTables(db);
     await db.end();
   });
 
