@@ -18,3 +18,18 @@ export function createLogger(name = 'ducktail'): Logger {
 }
 
 export const logger: Logger = createLogger();
+
+/**
+ * For `ducktail dev`: readable lines, warnings and errors only unless DUCKTAIL_LOG_LEVEL says
+ * otherwise, so the live progress stays legible.
+ */
+export function createDevLogger(): Logger {
+  return pino(
+    {
+      name: 'ducktail',
+      level: process.env.DUCKTAIL_LOG_LEVEL ?? 'warn',
+      redact: { paths: ['password', '*.password', '*.*.password'], censor: '[redacted]' },
+    },
+    pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss' } }),
+  );
+}

@@ -21,7 +21,7 @@ export class SourceRegistry {
     const existing = this.entries.get(spec.name);
     if (existing !== undefined && existing.key === key) return existing.source;
     if (existing !== undefined) await existing.source.close();
-    const source = createSource(spec, { password: this.password(spec), logger: this.logger.child({ pipeline: spec.name }) });
+    const source = createSource(spec, { password: this.password(spec), logger: this.logger });
     this.entries.set(spec.name, { key, source });
     return source;
   }

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DucktailError } from '../errors.js';
-import { logger } from '../logger.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createDevLogger, logger } from '../logger.js';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
 import { runDev } from './dev.js';
 import { preflightAll } from './preflight.js';
@@ -32,7 +33,8 @@ program
   .option('--catch-up', 'exit once every pipeline has loaded what its source had at start', false)
   .action(async (opts: { port: number; uiPort: number; catchUp: boolean }) => {
     const config = await loadConfig(globals().config);
-    process.exitCode = await runDev(globals(), config, opts, logger);
+    Runtime.install({ logger: new DefaultLogger(process.env.DUCKTAIL_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN') });
+    process.exitCode = await runDev(globals(), config, opts, createDevLogger());
   });
 
 program

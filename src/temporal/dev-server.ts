@@ -42,6 +42,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.uiPort === undefined ? {} : { ui: true, uiPort: options.uiPort }),
       namespace: options.namespace ?? 'default',
+      log: { format: 'pretty', level: 'error' },
       ip: '127.0.0.1',
     },
   });

@@ -85,9 +85,9 @@ export function pgReached(checkpoint: Checkpoint, target: Position): boolean {
   return at !== null && coveredLsn(at) >= parseLsn(asPgPosition(target).lsn);
 }
 
-/** For status lines: `0/16B3748`, `0/16B3748#120` (split transaction), `0/16B3748 (start)`. */
+/** For status lines: `0/16B3748`, or `0/16B3748#120` for a transaction split across batches. */
 export function describePgPosition(position: Position): string {
   const p = asPgPosition(position);
-  if (p.seq === 0) return `${p.lsn} (start)`;
+  if (p.seq === 0) return p.lsn;
   return p.seq === undefined ? p.lsn : `${p.lsn}#${p.seq}`;
 }

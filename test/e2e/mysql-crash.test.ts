@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Connection, ResultSetHeader } from 'mysql2/promise';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { MysqlPosition } from '../../src/model/position.js';
+import { compareMysqlPositions } from '../../src/sources/mysql/mysql-position.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
+import { duckQuery } from '../helpers/duckdb.js';
+import { binlogEnd, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect } from '../helpers/mysql.js';
+import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
+import { spawnCli, testServer } from '../helpers/temporal.js';
+
+const TQ = 'e2e-my-crash';
+const TABLE = 'k_items';
+const ROWS = 2000;
+
+/** A worker process that can be killed; `waitForLog` resolves when a debug log line matches. */
+class WorkerProcess {
+  private waiters: { re: RegExp; resolve: () => void }[] = [];
+  readonly child: ChildProcess;
+
+  constructor(configFile: string, address: string) {
+    this.child = spawnCli(['--config', configFile, '--address', address, 'worker'], { DUCKTAIL_LOG_LEVEL: 'debug' });
+    let buffer = '';
+    this.child.stderr?.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      for (const line of parts) this.waiters = this.waiters.filter((w) => (w.re.test(line) ? (w.resolve(), false) : true));
+    });
+  }
+
+  waitForLog(re: RegExp): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    await exited;
+  }
+}
+
+function pick<T>(from: T[], n: number): T[] {
+  const copy = [...from];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, n);
+}
+
+describe('MySQL/MariaDB: worker killed with SIGKILL mid-stream (real MariaDB, DuckDB, Temporal)', () => {
+  let server: DevServer;
+  let my: Connection;
+  let dir: string;
+  let worker: WorkerProcess | undefined;
+
+  before(async () => {
+    my = await myConnect();
+    await my.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    await my.query(`CREATE TABLE ${TABLE} (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200))`);
+    await my.query(`INSERT INTO ${TABLE} SELECT seq, 0, REPEAT('x', 100) FROM mysql.seq_1_to_${ROWS}`);
+    dir = await tempDir('ducktail-e2e-my-crash');
+    server = await testServer();
+  });
+
+  after(async () => {
+    await worker?.kill('SIGKILL');
+    await server?.stop();
+    await my?.end();
+  });
+
+  test('destination equals source; APPEND has no duplicate or missing event', async () => {
+    const source = { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, tables: [`${MY_E2E_DB}.${TABLE}`] };
+    const common = { batch: { maxRows: 500, maxWaitMs: 100, idleWaitMs: 500 }, snapshot: { chunkRows: 400 } };
+    const configFile = path.join(dir, 'ducktail.yaml');
+    await writeFile(
+      configFile,
+      stringify({
+        temporal: { taskQueue: TQ },
+        pipelines: [
+          { name: 'e2e_my_k_merge', source, destination: { path: 'merge.duckdb' }, mode: 'merge', ...common },
+          { name: 'e2e_my_k_append', source, destination: { path: 'append.duckdb' }, mode: 'append', ...common },
+        ],
+      }),
+    );
+    const config = await loadConfig(configFile);
+    assert.notEqual(
+      (config.pipelines[0]!.source as { serverId: number }).serverId,
+      (config.pipelines[1]!.source as { serverId: number }).serverId,
+      'each pipeline reads the binlog under its own server id',
+    );
+    const client = server.env.client;
+
+    worker = new WorkerProcess(configFile, server.address);
+    for (const spec of config.pipelines) await startPipelineWorkflow(client, TQ, spec);
+    // The snapshot start positions must be fixed before the writer starts, so every change is streamed.
+    for (const spec of config.pipelines) {
+      await waitForStatus(client, spec.name, 'the pipeline prepared', (s) => s.checkpoint !== null, 90_000);
+    }
+
+    // Changes keep coming while the worker is killed: 40 transactions of 100 updates + 20 inserts + 10 deletes.
+    let live = Array.from({ length: ROWS }, (_, i) => i + 1);
+    let changes = 0;
+    const writer = (async () => {
+      for (let t = 0; t < 40; t++) {
+        const updated = pick(live, 100);
+        const inserted = Array.from({ length: 20 }, (_, i) => 100_000 + t * 20 + i + 1);
+        const deleted = pick(live.filter((id) => !updated.includes(id)), 10);
+        await my.query('BEGIN');
+        const u = await my.query<ResultSetHeader>(`UPDATE ${TABLE} SET v = v + 1 WHERE id IN (?)`, [updated]);
+        const i = await my.query<ResultSetHeader>(`INSERT INTO ${TABLE} (id, v, pad) VALUES ?`, [inserted.map((id) => [id, 1, 'n'])]);
+        const d = await my.query<ResultSetHeader>(`DELETE FROM ${TABLE} WHERE id IN (?)`, [deleted]);
+        await my.query('COMMIT');
+        changes += u[0].affectedRows + i[0].affectedRows + d[0].affectedRows;
+        live = [...live.filter((id) => !deleted.includes(id)), ...inserted];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    // Kill during a load, then during a capture, then during a load again. Each kill costs the
+    // activity heartbeat timeout (30 s) before Temporal retries it on the new worker.
+    const kills: string[] = [];
+    for (const phase of ['load started', 'capture started', 'load started']) {
+      await worker.waitForLog(new RegExp(`"msg":"${phase}"`));
+      const st = await Promise.all(config.pipelines.map((p) => client.workflow.getHandle(`ducktail-${p.name}`).query<PipelineStatus>('status')));
+      await worker.kill('SIGKILL');
+      console.log('DIAG', Date.now(), phase, changes, JSON.stringify(st.map((x) => [x.phase, x.position, x.batches, x.snapshotProgress])));
+      kills.push(phase);
+      worker = new WorkerProcess(configFile, server.address);
+    }
+    await writer;
+    assert.equal(changes, 40 * 130, 'every write statement changed the rows it named');
+
+    // Caught up: both pipelines have loaded up to the end of the binlog as it was after the last write.
+    const end = await binlogEnd(my);
+    const target: MysqlPosition = { kind: 'mysql', file: end.file, pos: end.pos };
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const statuses = await Promise.all(
+        config.pipelines.map((p) => client.workflow.getHandle(`ducktail-${p.name}`).query<PipelineStatus>('status')),
+      );
+      const caughtUp = statuses.every((s) => {
+        const at = s.checkpoint?.position;
+        return s.phase === 'streaming' && s.checkpoint?.snapshot === undefined && at?.kind === 'mysql' && compareMysqlPositions(at, target) >= 0;
+      });
+      if (caughtUp) break;
+      if (Date.now() > deadline) {
+        assert.fail(`pipelines did not catch up to ${end.file}:${end.pos}: ${JSON.stringify(statuses.map((s) => [s.phase, s.position, s.lastError]))}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).cancel();
+    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).result();
+    await worker.kill('SIGTERM');
+
+    const [rows] = await my.query(`SELECT id, v FROM ${TABLE} ORDER BY id`);
+    const expected = (rows as { id: number; v: number }[]).map((r) => ({ id: r.id, v: r.v }));
+    const merged = await duckQuery(path.join(dir, 'merge.duckdb'), `SELECT id, v FROM "${MY_E2E_DB}".${TABLE} WHERE NOT __deleted ORDER BY id`);
+    assert.equal(merged.length, expected.length, 'MERGE row count equals the source');
+    assert.deepEqual(merged, expected, 'MERGE equals the source');
+    const tombstones = await duckQuery(path.join(dir, 'merge.duckdb'), `SELECT count(*)::INT AS n FROM "${MY_E2E_DB}".${TABLE} WHERE __deleted`);
+    assert.equal(tombstones[0]!.n, 40 * 10, 'every deleted key is a soft delete');
+
+    const appended = await duckQuery(
+      path.join(dir, 'append.duckdb'),
+      `SELECT count(*)::INT AS n, count(DISTINCT (__position, __seq))::INT AS distinct_events,
+              count(*) FILTER (WHERE __op = 'update')::INT AS updates, count(*) FILTER (WHERE __op = 'insert')::INT AS inserts,
+              count(*) FILTER (WHERE __op = 'delete')::INT AS deletes
+         FROM "${MY_E2E_DB}".${TABLE} WHERE __op <> 'snapshot'`,
+    );
+    assert.deepEqual(
+      appended[0],
+      { n: changes, distinct_events: changes, updates: 40 * 100, inserts: 40 * 20, deletes: 40 * 10 },
+      'APPEND has exactly one row per change, none duplicated',
+    );
+    // A kill during the snapshot ends its consistent read (chunks after it see later rows), so count keys, not rows.
+    const snapshot = await duckQuery(
+      path.join(dir, 'append.duckdb'),
+      `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM "${MY_E2E_DB}".${TABLE} WHERE __op = 'snapshot'`,
+    );
+    assert.equal(snapshot[0]!.n, snapshot[0]!.ids, 'the snapshot copied no row twice');
+    assert.ok(Number(snapshot[0]!.n) >= ROWS - 40 * 10, `the snapshot copied the table (${JSON.stringify(snapshot[0])})`);
+    assert.equal(kills.length, 3);
+  });
+});
