@@ -81,7 +81,7 @@ describe('lag, reached, describe', () => {
   test('describe', () => {
     assert.equal(describePgPosition(wholeTxnPosition('0/F00', '0/F80')), '0/F00');
     assert.equal(describePgPosition(pos('0/F00', 7)), '0/F00#7');
-    assert.equal(describePgPosition(boundaryPosition('0/F00')), '0/F00 (start)');
+    assert.equal(describePgPosition(boundaryPosition('0/F00')), '0/F00');
     assert.throws(() => describePgPosition({ kind: 'mysql', file: 'x', pos: 1 }), /PostgreSQL position/);
   });
 });
