@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /** Seconds for `fn`. */
 export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
