@@ -21,14 +21,11 @@ export async function pgDecodeFloor(client: pg.Client, slot: string, publication
   return { seconds, messages: Number(value.rows[0]?.n ?? 0) };
 }
 
-/** Snapshot floor: `COPY (SELECT * FROM t) TO STDOUT` read to the end, bytes discarded. */
+/** Snapshot floor: every row read over the wire as text (what a snapshot must at least do). */
 export async function pgCopyFloor(client: pg.Client, table: string): Promise<{ seconds: number; rows: number }> {
   const { seconds, value } = await timed(async () => {
     const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT * FROM ${table}) t`);
-    await client.query(`COPY (SELECT * FROM ${table}) TO '/dev/null'`).catch(async () => {
-      // Not superuser: fall back to reading every row as text through the protocol.
-      await client.query({ text: `SELECT * FROM ${table}`, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
-    });
+    await client.query({ text: `SELECT * FROM ${table}`, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
     return Number(r.rows[0]?.n ?? 0);
   });
   return { seconds, rows: value };

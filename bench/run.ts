@@ -46,7 +46,7 @@ async function main(): Promise<void> {
 
   const server = await startDevServer();
   const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createPipelineWorker({ connection, namespace: 'default', taskQueue: TQ, logger: pino({ level: 'warn' }) });
+  const worker = await createPipelineWorker({ connection, namespace: 'default', taskQueue: TQ, logger: pino({ level: process.env.DUCKTAIL_LOG_LEVEL ?? 'warn' }) });
   const running = worker.run();
   const client = server.env.client;
   const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-bench', args: [{ spec }] });

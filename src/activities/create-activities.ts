@@ -73,6 +73,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         await removeOldSpools(spec);
         const batchId = newBatchId();
         logger.debug({ pipeline: spec.name, batchId }, 'capture started');
+        const started = Date.now();
         const writer = await SpoolWriter.create(path.join(spoolRoot(spec), batchId), spec.name, batchId, checkpoint);
         let outcome;
         try {
@@ -98,6 +99,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         }
         // A capture that only moved the position (idle keepalives) still loads, so the source can free its log.
         const batch = await writer.finish({ ...outcome.to, batchId }, outcome.schemaChanges);
+        logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
         return { ...base, batch, reachedTarget: false };
       }),
 
@@ -106,6 +108,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const ctx = Context.current();
         const manifest = await readManifest(batch.spoolDir);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
+        const started = Date.now();
         const dest = await openDestination(spec.destination.path);
         const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat: () => ctx.heartbeat() });
         // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
@@ -114,7 +117,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
         });
         await rm(batch.spoolDir, { recursive: true, force: true });
-        logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped }, 'load committed');
+        logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped, ms: Date.now() - started }, 'load committed');
         const position = result.checkpoint.position;
         return {
           checkpoint: result.checkpoint,

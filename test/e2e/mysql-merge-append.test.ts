@@ -51,14 +51,14 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await my?.end();
   });
 
-  test('MERGE: snapshot, inserts, updates, deletes, then ADD / MODIFY / RENAME / DROP COLUMN and a new table mid-stream', async () => {
+  test('MERGE: snapshot, inserts, updates, deletes, then ADD / MODIFY / RENAME / DROP COLUMN and a new table mid-stream', { timeout: 240_000 }, async () => {
     const t = `${MERGE_DB}.orders`;
     await my.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(12,2),
       note VARCHAR(20), qty INT, legacy VARCHAR(10))`);
     await my.query(`INSERT INTO ${t} SELECT seq, CONCAT('c', seq), seq * 1.25, NULL, seq, 'L' FROM mysql.seq_1_to_500`);
     const file = path.join(dir, 'merge.duckdb');
     const client = server.env.client;
-    await startPipelineWorkflow(client, TQ, mysqlSpec('e2e_my_merge', [`${MERGE_DB}.*`], file));
+    await startPipelineWorkflow(client, TQ, mysqlSpec('e2e_my_merge', [`${MERGE_DB}.*`], file), { batchesPerRun: 4 });
     await waitForStatus(client, 'e2e_my_merge', 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
 
     /** Waits until DuckDB's live rows equal the source's, column for column as text. */
@@ -90,9 +90,10 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await my.query(`UPDATE ${t} SET amount = amount + 1, note = 'upd' WHERE id % 10 = 0`);
     await my.query(`DELETE FROM ${t} WHERE id % 7 = 0`);
     await my.query(`BEGIN; UPDATE ${t} SET note = 'twice' WHERE id = 1; UPDATE ${t} SET note = 'thrice' WHERE id = 1; COMMIT`);
+    await my.query(`UPDATE ${t} SET id = 5000, note = 'moved' WHERE id = 5`); // a changed key: the old one is deleted
     await orders('id, customer, amount, note, qty, legacy');
     const deleted = await duckQuery(file, `SELECT count(*)::INT AS n FROM "${MERGE_DB}".orders WHERE __deleted AND __op = 'delete'`);
-    assert.equal(deleted[0]!.n, 100, 'deleted rows stay as soft deletes');
+    assert.equal(deleted[0]!.n, 101, 'deleted rows (and the old key of a moved row) stay as soft deletes');
     await my.query(`INSERT INTO ${t} VALUES (14, 'back', 1, 'revived', 1, 'L')`);
     await orders('id, customer, amount, note, qty, legacy');
     const revived = await duckRows(file, `SELECT __op, __deleted FROM "${MERGE_DB}".orders WHERE id = 14`);
@@ -105,19 +106,23 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await orders('id, customer, amount, note, qty, legacy, priority');
 
     // MODIFY COLUMN: widened types follow (rows already loaded are converted, not rewritten by the source).
-    await my.query(`ALTER TABLE ${t} MODIFY COLUMN qty BIGINT, MODIFY COLUMN amount DECIMAL(20,4), MODIFY COLUMN note VARCHAR(200)`);
+    // A type DuckDB cannot widen into (INT → VARCHAR) falls back to VARCHAR.
+    await my.query(`ALTER TABLE ${t} MODIFY COLUMN qty BIGINT, MODIFY COLUMN amount DECIMAL(20,4), MODIFY COLUMN note VARCHAR(200),
+      MODIFY COLUMN priority VARCHAR(10)`);
     await my.query(`UPDATE ${t} SET qty = 5000000000, amount = 123456789012.3456, note = REPEAT('n', 150) WHERE id = 3`);
+    await my.query(`UPDATE ${t} SET priority = 'high' WHERE id = 1001`);
     await my.query(`INSERT INTO ${t} (id, customer, qty, amount) VALUES (1002, 'big', -9000000000000000000, -0.0001)`);
     await orders('id, customer, amount, note, qty, legacy, priority');
     const widened = await duckColumns(file, 'orders');
     assert.equal(widened.qty, 'BIGINT');
     assert.equal(widened.amount, 'DECIMAL(20,4)');
+    assert.equal(widened.priority, 'VARCHAR');
 
     // RENAME COLUMN: a new column from then on; the old one keeps what was loaded.
     await my.query(`ALTER TABLE ${t} RENAME COLUMN note TO remark`);
     await my.query(`UPDATE ${t} SET remark = 'after-rename' WHERE id = 10`);
     await my.query(`INSERT INTO ${t} (id, customer, remark) VALUES (1100, 'r', 'fresh')`);
-    await waitFor('RENAME COLUMN mid-stream', async () => {
+    await waitFor('RENAME COLUMN mid-stream', { timeout: 240_000 }, async () => {
       const got = await duckRows(file, `SELECT id, note, remark FROM "${MERGE_DB}".orders WHERE id IN (10, 1100) ORDER BY id`).catch(() => []);
       return JSON.stringify(got) === JSON.stringify([['10', 'upd', 'after-rename'], ['1100', 'NULL', 'fresh']]) ? true : undefined;
     }, { timeoutMs: WAIT_MS });
@@ -145,6 +150,14 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
       `SELECT CAST(id AS VARCHAR), name FROM "${MERGE_DB}".customers WHERE NOT __deleted ORDER BY id`,
     );
 
+    await my.query(`TRUNCATE ${MERGE_DB}.customers`);
+    await my.query(`INSERT INTO ${MERGE_DB}.customers VALUES (4, 'after truncate')`);
+    await waitFor('TRUNCATE soft-deletes every row', async () => {
+      const got = await duckRows(file, `SELECT id, __op, __deleted FROM "${MERGE_DB}".customers ORDER BY id`).catch(() => []);
+      const want = [['1', 'delete', 'true'], ['2', 'truncate', 'true'], ['3', 'truncate', 'true'], ['4', 'insert', 'false']];
+      return JSON.stringify(got) === JSON.stringify(want) ? true : undefined;
+    }, { timeoutMs: WAIT_MS });
+
     const columns = await duckColumns(file, 'orders');
     assert.deepEqual(Object.keys(columns), [
       'id', 'customer', 'amount', 'note', 'qty', 'legacy', '__deleted', '__op', '__position', '__commit_ts', 'priority', 'remark',
@@ -152,6 +165,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     const status = await pipelineStatus(client, 'e2e_my_merge');
     assert.equal(status.lastError, null);
     assert.equal(status.phase, 'streaming');
+    assert.ok(status.runs > 1, `continued as new with the MySQL position in its state (runs ${status.runs})`);
 
     const handle = client.workflow.getHandle('ducktail-e2e_my_merge');
     await handle.cancel();
@@ -159,7 +173,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     assert.equal(final.phase, 'stopped', 'cancel is a graceful stop');
   });
 
-  test('APPEND: one row per change (snapshot, I/U/D, TRUNCATE, ADD/DROP COLUMN), nothing duplicated or missing', async () => {
+  test('APPEND: one row per change (snapshot, I/U/D, TRUNCATE, ADD/DROP COLUMN), nothing duplicated or missing', { timeout: 240_000 }, async () => {
     const t = `${MY_E2E_DB}.a_events`;
     await my.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v VARCHAR(20))`);
     await my.query(`INSERT INTO ${t} SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_300`);

@@ -16,12 +16,16 @@ export interface StreamCaptureState {
   known: Map<string, TableSchema>;
 }
 
+/** A batch with changes closes once the stream has been quiet this long between transactions. */
+const QUIET_MS = 100;
+
 /**
  * Moves stream items into `sink` until a batch is complete:
  * - on a transaction boundary once `maxRows`/`maxBytes` are reached or `maxWaitMs` has passed
  *   since the first event;
  * - mid-transaction only when the open transaction's own events reach the limits (its end is
  *   then `{file, pos, seq}`: the transaction's start plus the events written);
+ * - between transactions once nothing has arrived for `QUIET_MS` after the first event;
  * - after `idleWaitMs` with nothing written (`to` may still have moved past other tables' changes).
  */
 export async function captureStream(
@@ -62,10 +66,14 @@ export async function captureStream(
       if (firstAt === null || txnEvents === 0) break;
       full = true; // time is up: finish the open transaction first
     }
-    const waitMs = full ? 1000 : Math.max(1, Math.min(1000, deadline - now));
+    const quiet = firstAt !== null && txnEvents === 0;
+    const waitMs = full ? 1000 : Math.max(1, Math.min(quiet ? QUIET_MS : 1000, deadline - now));
     const item: StreamItem | null = await state.stream.next(waitMs, ctx.signal);
     ctx.heartbeat();
-    if (item === null) continue;
+    if (item === null) {
+      if (quiet) break; // the backlog is drained: load what we have
+      continue;
+    }
     if (item.kind === 'commit' || item.kind === 'ddl') {
       if (item.kind === 'ddl') {
         state.schemas.invalidate(item.tables);

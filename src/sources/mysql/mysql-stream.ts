@@ -4,6 +4,7 @@ import { SourceConnectionError, SourceSettingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { BinlogDecoder, type Cursor, type StreamItem } from './mysql-decoder.js';
 import { mapMysqlError, type ErrorContext } from './mysql-errors.js';
+import { Fifo } from '../../util/fifo.js';
 
 export interface BinlogStreamOptions {
   connection: ConnectionOptions;
@@ -33,7 +34,7 @@ export class BinlogStream {
   cursor: Cursor;
   private zongji: ZongJi | null = null;
   private epoch = 0;
-  private readonly queue: StreamItem[] = [];
+  private readonly queue = new Fifo<StreamItem>();
   private queueBytes = 0;
   private stoppedForSpace = false;
   private failure: Error | null = null;
@@ -89,7 +90,7 @@ export class BinlogStream {
     clearInterval(this.watchdog);
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     await this.stopReader();
-    this.queue.length = 0;
+    this.queue.clear();
     this.wake?.();
   }
 
@@ -126,7 +127,7 @@ export class BinlogStream {
 
   private push(item: StreamItem, epoch: number): void {
     if (epoch !== this.epoch) return;
-    const last = this.queue[this.queue.length - 1];
+    const last = this.queue.last();
     if (item.kind === 'commit' && last?.kind === 'commit') {
       last.after = item.after; // boundaries without changes collapse into the latest
     } else {
@@ -169,7 +170,7 @@ export class BinlogStream {
 
   /** The cursor after the last queued item: where a restarted reader continues. */
   private tail(): Cursor {
-    return this.queue[this.queue.length - 1]?.after ?? this.cursor;
+    return this.queue.last()?.after ?? this.cursor;
   }
 
   private checkAlive(): void {

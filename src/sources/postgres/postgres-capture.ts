@@ -38,6 +38,8 @@ export interface StreamCaptureInput {
 }
 
 const POLL_MS = 1_000;
+/** A batch with changes closes once the stream has been quiet this long between transactions. */
+const QUIET_MS = 100;
 
 /**
  * Reads stream events after `from` into the sink until the batch is full (at a transaction
@@ -77,8 +79,12 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     const deadline = batch.firstAt === null ? started + limits.idleWaitMs : batch.firstAt + limits.maxWaitMs;
     // Transactions arrive whole and quickly: outside one, stop at the deadline or when full.
     if (cursor.txn === null && (now >= deadline || full())) break;
-    const item = await stream.next(cursor.txn === null ? Math.min(POLL_MS, Math.max(1, deadline - now)) : POLL_MS);
-    if (item === null) continue;
+    const between = cursor.txn === null;
+    const item = await stream.next(between ? Math.min(batch.firstAt === null ? POLL_MS : QUIET_MS, Math.max(1, deadline - now)) : POLL_MS);
+    if (item === null) {
+      if (between && batch.firstAt !== null) break; // the backlog is drained: load what we have
+      continue;
+    }
     if (item.kind === 'keepalive') {
       // Outside a transaction, everything committed before the server's decoded WAL end was sent.
       const boundary = boundaryPosition(item.walEnd);

@@ -48,7 +48,8 @@ export class SchemaTracker {
       this.declared.clear();
     }
     const before = this.known.get(schema.table);
-    const changed = before === undefined || JSON.stringify(before) !== JSON.stringify(schema);
+    // Same object: the common case, one per event, so avoid serialising.
+    const changed = before !== schema && (before === undefined || JSON.stringify(before) !== JSON.stringify(schema));
     const notes = changed ? describeSchemaChange(before, schema) : [];
     this.known.set(schema.table, schema);
     if (changed || !this.declared.has(schema.table)) {

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import { isSlotActiveError, toDucktailError } from './postgres-errors.js';
 import { messageBytes, TextPgoutputPlugin } from './postgres-pgoutput.js';
 import { formatLsn } from './postgres-position.js';
+import { Fifo } from '../../util/fifo.js';
 
 /** A decoded pgoutput message, or a keepalive saying the server has decoded everything before `walEnd`. */
 export type StreamItem = { kind: 'message'; message: Pgoutput.Message } | { kind: 'keepalive'; walEnd: string };
@@ -27,7 +28,7 @@ const STATUS_INTERVAL_MS = 10_000;
  * 10 s so `wal_sender_timeout` never drops a paused pipeline.
  */
 export class PgReplicationStream {
-  private readonly queue: { item: StreamItem; bytes: number }[] = [];
+  private readonly queue = new Fifo<{ item: StreamItem; bytes: number }>();
   private queuedBytes = 0;
   private itemWaiter: (() => void) | null = null;
   private spaceWaiters: (() => void)[] = [];
