@@ -122,7 +122,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await my.query(`ALTER TABLE ${t} RENAME COLUMN note TO remark`);
     await my.query(`UPDATE ${t} SET remark = 'after-rename' WHERE id = 10`);
     await my.query(`INSERT INTO ${t} (id, customer, remark) VALUES (1100, 'r', 'fresh')`);
-    await waitFor('RENAME COLUMN mid-stream', { timeout: 240_000 }, async () => {
+    await waitFor('RENAME COLUMN mid-stream', async () => {
       const got = await duckRows(file, `SELECT id, note, remark FROM "${MERGE_DB}".orders WHERE id IN (10, 1100) ORDER BY id`).catch(() => []);
       return JSON.stringify(got) === JSON.stringify([['10', 'upd', 'after-rename'], ['1100', 'NULL', 'fresh']]) ? true : undefined;
     }, { timeoutMs: WAIT_MS });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import type { DevServer } from '../../src/temporal/dev-server.js';
+import { findTemporalCli, type DevServer } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { pgSpec, pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { dropPgReplication, ensurePgDatabase, pgConnect } from '../helpers/postgres.js';
@@ -116,6 +118,13 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     await handle.cancel();
     const final = (await handle.result()) as { phase: string };
     assert.equal(final.phase, 'stopped', 'UI cancel is a graceful stop');
+    // Histories recorded here are replayed by test/integration/workflow-replay.test.ts.
+    if (process.env.DUCKTAIL_RECORD_HISTORY === '1') {
+      const cli = findTemporalCli();
+      assert.ok(cli !== undefined, 'recording needs the temporal CLI (npm run setup)');
+      const shown = execFileSync(cli, ['workflow', 'show', '--workflow-id', 'ducktail-e2e_merge', '--address', server.address, '--output', 'json']);
+      await writeFile(new URL('../fixtures/histories/pipeline-merge-final-run.json', import.meta.url), shown);
+    }
   });
 
   test('APPEND: one row per change, nothing duplicated or missing', async () => {
