@@ -12,12 +12,12 @@ import { compareMysqlPositions } from '../../src/sources/mysql/mysql-position.js
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { binlogEnd, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect } from '../helpers/mysql.js';
+import { binlogEnd, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, RUN_ID, uniqueServerId } from '../helpers/mysql.js';
 import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { spawnCli, testServer } from '../helpers/temporal.js';
 
 const TQ = 'e2e-my-crash';
-const TABLE = 'k_items';
+const TABLE = `k_items_${RUN_ID}`;
 const ROWS = 2000;
 
 /** A worker process that can be killed; `waitForLog` resolves when a debug log line matches. */
@@ -75,6 +75,7 @@ describe('MySQL/MariaDB: worker killed with SIGKILL mid-stream (real MariaDB, Du
   after(async () => {
     await worker?.kill('SIGKILL');
     await server?.stop();
+    await my?.query(`DROP TABLE IF EXISTS ${TABLE}`);
     await my?.end();
   });
 
@@ -87,17 +88,12 @@ describe('MySQL/MariaDB: worker killed with SIGKILL mid-stream (real MariaDB, Du
       stringify({
         temporal: { taskQueue: TQ },
         pipelines: [
-          { name: 'e2e_my_k_merge', source, destination: { path: 'merge.duckdb' }, mode: 'merge', ...common },
-          { name: 'e2e_my_k_append', source, destination: { path: 'append.duckdb' }, mode: 'append', ...common },
+          { name: `e2e_my_k_merge_${RUN_ID}`, source: { ...source, serverId: uniqueServerId() }, destination: { path: 'merge.duckdb' }, mode: 'merge', ...common },
+          { name: `e2e_my_k_append_${RUN_ID}`, source: { ...source, serverId: uniqueServerId() }, destination: { path: 'append.duckdb' }, mode: 'append', ...common },
         ],
       }),
     );
     const config = await loadConfig(configFile);
-    assert.notEqual(
-      (config.pipelines[0]!.source as { serverId: number }).serverId,
-      (config.pipelines[1]!.source as { serverId: number }).serverId,
-      'each pipeline reads the binlog under its own server id',
-    );
     const client = server.env.client;
 
     worker = new WorkerProcess(configFile, server.address);

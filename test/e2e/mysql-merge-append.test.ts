@@ -6,13 +6,16 @@ import type { Connection } from 'mysql2/promise';
 import { stringify } from 'yaml';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { asText, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, mysqlSpec, myTextRows, resetMyDatabase } from '../helpers/mysql.js';
+import { asText, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, mysqlSpec, myTextRows, resetMyDatabase, RUN_ID } from '../helpers/mysql.js';
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { inProcessWorker, runCli, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The MERGE test selects a whole database (`db.*`), so new tables flow in: it gets its own. */
-const MERGE_DB = `${MY_E2E_DB}_m`;
+const MERGE_DB = `${MY_E2E_DB}_m_${RUN_ID}`;
+const EVENTS = `a_events_${RUN_ID}`;
+const MERGE = `e2e_my_merge_${RUN_ID}`;
+const APPEND = `e2e_my_append_${RUN_ID}`;
 const TQ = 'e2e-my-merge-append';
 const WAIT_MS = 90_000;
 
@@ -38,8 +41,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
   before(async () => {
     my = await myConnect();
     await resetMyDatabase(my, MERGE_DB);
-    await my.query(`USE ${MY_E2E_DB}`);
-    await my.query('DROP TABLE IF EXISTS a_events');
+    await my.query(`DROP TABLE IF EXISTS ${EVENTS}`);
     dir = await tempDir('ducktail-e2e-my');
     server = await testServer();
     worker = await inProcessWorker(server, TQ);
@@ -48,6 +50,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
   after(async () => {
     await worker?.stop();
     await server?.stop();
+    await my?.query(`DROP DATABASE IF EXISTS ${MERGE_DB}; DROP TABLE IF EXISTS ${MY_E2E_DB}.${EVENTS}`);
     await my?.end();
   });
 
@@ -58,8 +61,8 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await my.query(`INSERT INTO ${t} SELECT seq, CONCAT('c', seq), seq * 1.25, NULL, seq, 'L' FROM mysql.seq_1_to_500`);
     const file = path.join(dir, 'merge.duckdb');
     const client = server.env.client;
-    await startPipelineWorkflow(client, TQ, mysqlSpec('e2e_my_merge', [`${MERGE_DB}.*`], file), { batchesPerRun: 4 });
-    await waitForStatus(client, 'e2e_my_merge', 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
+    await startPipelineWorkflow(client, TQ, mysqlSpec(MERGE, [`${MERGE_DB}.*`], file), { batchesPerRun: 4 });
+    await waitForStatus(client, MERGE, 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
 
     /** Waits until DuckDB's live rows equal the source's, column for column as text. */
     const converge = async (what: string, mySql: string, duckSql: string): Promise<void> => {
@@ -70,7 +73,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
         got = await duckRows(file, duckSql).catch(() => []);
         return JSON.stringify(got) === JSON.stringify(expected) ? true : undefined;
       }, { timeoutMs: WAIT_MS }).catch(async (err: Error) => {
-        const status = await pipelineStatus(client, 'e2e_my_merge');
+        const status = await pipelineStatus(client, MERGE);
         const diff = expected.filter((r, i) => JSON.stringify(r) !== JSON.stringify(got[i])).slice(0, 3);
         throw new Error(`${err.message}\nrows: source ${expected.length}, duckdb ${got.length}; first differing source rows ${JSON.stringify(diff)}\nstatus: ${JSON.stringify(status)}`);
       });
@@ -162,25 +165,25 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     assert.deepEqual(Object.keys(columns), [
       'id', 'customer', 'amount', 'note', 'qty', 'legacy', '__deleted', '__op', '__position', '__commit_ts', 'priority', 'remark',
     ]);
-    const status = await pipelineStatus(client, 'e2e_my_merge');
+    const status = await pipelineStatus(client, MERGE);
     assert.equal(status.lastError, null);
     assert.equal(status.phase, 'streaming');
     assert.ok(status.runs > 1, `continued as new with the MySQL position in its state (runs ${status.runs})`);
 
-    const handle = client.workflow.getHandle('ducktail-e2e_my_merge');
+    const handle = client.workflow.getHandle(`ducktail-${MERGE}`);
     await handle.cancel();
     const final = (await handle.result()) as { phase: string };
     assert.equal(final.phase, 'stopped', 'cancel is a graceful stop');
   });
 
   test('APPEND: one row per change (snapshot, I/U/D, TRUNCATE, ADD/DROP COLUMN), nothing duplicated or missing', { timeout: 240_000 }, async () => {
-    const t = `${MY_E2E_DB}.a_events`;
+    const t = `${MY_E2E_DB}.${EVENTS}`;
     await my.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v VARCHAR(20))`);
     await my.query(`INSERT INTO ${t} SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_300`);
     const file = path.join(dir, 'append.duckdb');
     const client = server.env.client;
-    await startPipelineWorkflow(client, TQ, mysqlSpec('e2e_my_append', [t], file, { mode: 'append' }));
-    await waitForStatus(client, 'e2e_my_append', 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
+    await startPipelineWorkflow(client, TQ, mysqlSpec(APPEND, [t], file, { mode: 'append' }));
+    await waitForStatus(client, APPEND, 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
     await my.query(`UPDATE ${t} SET v = 'u' WHERE id <= 50`);
     await my.query(`DELETE FROM ${t} WHERE id > 280`);
     await my.query(`INSERT INTO ${t} VALUES (1000, 'late')`);
@@ -192,53 +195,55 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     const expected = { snapshot: 300, update: 50, delete: 20, insert: 3, truncate: 1 };
     let got: Record<string, number> = {};
     const counts = await waitFor('every change appended', async () => {
-      const rows = await duckQuery(file, `SELECT __op AS op, count(*)::INT AS n FROM "${MY_E2E_DB}".a_events GROUP BY 1`).catch(() => []);
+      const rows = await duckQuery(file, `SELECT __op AS op, count(*)::INT AS n FROM "${MY_E2E_DB}".${EVENTS} GROUP BY 1`).catch(() => []);
       got = Object.fromEntries(rows.map((r) => [String(r.op), Number(r.n)]));
       return JSON.stringify(Object.keys(expected).map((k) => got[k])) === JSON.stringify(Object.values(expected)) ? got : undefined;
     }, { timeoutMs: WAIT_MS }).catch(async (err: Error) => {
-      const status = await pipelineStatus(client, 'e2e_my_append');
+      const status = await pipelineStatus(client, APPEND);
       throw new Error(`${err.message}\nappended: ${JSON.stringify(got)}\nstatus: ${JSON.stringify(status)}`);
     });
     assert.deepEqual(counts, expected);
     await new Promise((r) => setTimeout(r, 1500)); // a late duplicate would show up now
     const dupes = await duckQuery(
       file,
-      `SELECT count(*)::INT AS n FROM (SELECT __position, __seq FROM "${MY_E2E_DB}".a_events WHERE __op <> 'snapshot' GROUP BY ALL HAVING count(*) > 1)`,
+      `SELECT count(*)::INT AS n FROM (SELECT __position, __seq FROM "${MY_E2E_DB}".${EVENTS} WHERE __op <> 'snapshot' GROUP BY ALL HAVING count(*) > 1)`,
     );
     assert.equal(dupes[0]!.n, 0, 'no event appended twice');
-    const total = await duckQuery(file, `SELECT count(*)::INT AS n FROM "${MY_E2E_DB}".a_events`);
+    const total = await duckQuery(file, `SELECT count(*)::INT AS n FROM "${MY_E2E_DB}".${EVENTS}`);
     assert.equal(total[0]!.n, 374);
-    const updated = await duckRows(file, `SELECT id, v FROM "${MY_E2E_DB}".a_events WHERE __op = 'update' ORDER BY id LIMIT 2`);
+    const updated = await duckRows(file, `SELECT id, v FROM "${MY_E2E_DB}".${EVENTS} WHERE __op = 'update' ORDER BY id LIMIT 2`);
     assert.deepEqual(updated, [['1', 'u'], ['2', 'u']]);
-    const deletedImage = await duckRows(file, `SELECT id, v FROM "${MY_E2E_DB}".a_events WHERE __op = 'delete' ORDER BY id LIMIT 1`);
+    const deletedImage = await duckRows(file, `SELECT id, v FROM "${MY_E2E_DB}".${EVENTS} WHERE __op = 'delete' ORDER BY id LIMIT 1`);
     assert.deepEqual(deletedImage, [['281', 'v281']], 'a delete carries the row it removed');
-    const altered = await duckRows(file, `SELECT id, v, extra FROM "${MY_E2E_DB}".a_events WHERE id >= 2000 ORDER BY id`);
+    const altered = await duckRows(file, `SELECT id, v, extra FROM "${MY_E2E_DB}".${EVENTS} WHERE id >= 2000 ORDER BY id`);
     assert.deepEqual(altered, [['2000', 'with', 'e'], ['2001', 'without', 'NULL']]);
     const order = await duckRows(
       file,
-      `SELECT __op FROM "${MY_E2E_DB}".a_events WHERE __op IN ('insert', 'truncate')
+      `SELECT __op FROM "${MY_E2E_DB}".${EVENTS} WHERE __op IN ('insert', 'truncate')
         ORDER BY CAST(regexp_extract(__position, '\\.(\\d+):', 1) AS INT), CAST(regexp_extract(__position, ':(\\d+)$', 1) AS BIGINT), __seq`,
     );
     assert.deepEqual(order.map((r) => r[0]), ['insert', 'truncate', 'insert', 'insert']);
-    const handle = client.workflow.getHandle('ducktail-e2e_my_append');
+    const handle = client.workflow.getHandle(`ducktail-${APPEND}`);
     await handle.cancel();
     await handle.result();
   });
 });
 
 describe('ducktail start: MySQL preflight errors (no Temporal server needed)', () => {
+  const KEYED = `pf_keyed_${RUN_ID}`;
+  const KEYLESS = `pf_keyless_${RUN_ID}`;
   let my: Connection;
   let dir: string;
 
   before(async () => {
     my = await myConnect();
-    await my.query('DROP TABLE IF EXISTS pf_keyed, pf_keyless');
-    await my.query('CREATE TABLE pf_keyed (id INT PRIMARY KEY, v INT)');
-    await my.query('CREATE TABLE pf_keyless (v INT, w VARCHAR(10))');
+    await my.query(`CREATE TABLE ${KEYED} (id INT PRIMARY KEY, v INT)`);
+    await my.query(`CREATE TABLE ${KEYLESS} (v INT, w VARCHAR(10))`);
     dir = await tempDir('ducktail-e2e-my-preflight');
   });
 
   after(async () => {
+    await my?.query(`DROP TABLE IF EXISTS ${KEYED}, ${KEYLESS}`);
     await my?.end();
   });
 
@@ -251,7 +256,7 @@ describe('ducktail start: MySQL preflight errors (no Temporal server needed)', (
         temporal: { address: '127.0.0.1:1', taskQueue: 'e2e-my-preflight' },
         pipelines: [
           {
-            name: 'e2e_my_preflight',
+            name: `e2e_my_preflight_${RUN_ID}`,
             source: { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, tables },
             destination: { path: 'preflight.duckdb' },
             ...extra,
@@ -264,7 +269,7 @@ describe('ducktail start: MySQL preflight errors (no Temporal server needed)', (
 
   test('a missing table: exit 1, the table named, the fix given', async () => {
     const missing = `${MY_E2E_DB}.no_such_table_e2e`;
-    const { code, stdout, stderr } = await start([`${MY_E2E_DB}.pf_keyed`, missing]);
+    const { code, stdout, stderr } = await start([`${MY_E2E_DB}.${KEYED}`, missing]);
     assert.equal(code, 1, `exit code (stdout ${stdout}, stderr ${stderr})`);
     assert.match(stderr, new RegExp(`^error: source table ${missing} not found at ${MY_HOST}:${MY_PORT}`, 'm'));
     assert.match(stderr, /fix: create the table or fix source\.tables in ducktail\.yaml/);
@@ -272,8 +277,8 @@ describe('ducktail start: MySQL preflight errors (no Temporal server needed)', (
   });
 
   test('a table without primary key in merge mode: exit 1, the table named, the fix given', async () => {
-    const keyless = `${MY_E2E_DB}.pf_keyless`;
-    const { code, stdout, stderr } = await start([`${MY_E2E_DB}.pf_keyed`, keyless], { mode: 'merge' });
+    const keyless = `${MY_E2E_DB}.${KEYLESS}`;
+    const { code, stdout, stderr } = await start([`${MY_E2E_DB}.${KEYED}`, keyless], { mode: 'merge' });
     assert.equal(code, 1, `exit code (stdout ${stdout}, stderr ${stderr})`);
     assert.match(stderr, new RegExp(`^error: ${keyless} has no primary key, so it cannot be merged`, 'm'));
     assert.match(stderr, new RegExp(`fix: add a primary key to ${keyless}, or set keyless: append \\(or mode: append\\)`));

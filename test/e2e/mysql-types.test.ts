@@ -4,13 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'mysql2/promise';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { asText, MY_E2E_DB, myConnect, mysqlSpec, myTextRows } from '../helpers/mysql.js';
+import { asText, MY_E2E_DB, myConnect, mysqlSpec, myTextRows, RUN_ID } from '../helpers/mysql.js';
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { inProcessWorker, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TQ = 'e2e-my-types';
-const TABLE = 't_types';
+const TABLE = `t_types_${RUN_ID}`;
 const WAIT_MS = 90_000;
 
 /**
@@ -112,6 +112,7 @@ describe('MySQL/MariaDB value types through the whole pipeline (MariaDB → Temp
   after(async () => {
     await worker?.stop();
     await server?.stop();
+    await my?.query(`DROP TABLE IF EXISTS ${TABLE}`);
     await my?.end();
   });
 
@@ -120,10 +121,10 @@ describe('MySQL/MariaDB value types through the whole pipeline (MariaDB → Temp
     const files = { merge: path.join(dir, 'merge.duckdb'), append: path.join(dir, 'append.duckdb') };
     const table = `${MY_E2E_DB}.${TABLE}`;
     for (const mode of ['merge', 'append'] as const) {
-      await startPipelineWorkflow(client, TQ, mysqlSpec(`e2e_my_types_${mode}`, [table], files[mode], { mode }));
+      await startPipelineWorkflow(client, TQ, mysqlSpec(`e2e_my_types_${mode}_${RUN_ID}`, [table], files[mode], { mode }));
     }
     for (const mode of ['merge', 'append'] as const) {
-      await waitForStatus(client, `e2e_my_types_${mode}`, 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
+      await waitForStatus(client, `e2e_my_types_${mode}_${RUN_ID}`, 'the pipeline prepared', (s) => s.checkpoint !== null, WAIT_MS);
     }
     // Streamed: copies of rows 1–4 as 11–14, one UPDATE of every column, one DELETE.
     await my.query(`INSERT INTO ${TABLE} SELECT id + 10, ${NAMES.join(', ')} FROM ${TABLE}`);
@@ -150,7 +151,7 @@ describe('MySQL/MariaDB value types through the whole pipeline (MariaDB → Temp
         ).catch(() => []);
         return rows[0]?.deletes === 1 && rows[0]?.n === (mode === 'merge' ? 9 : 11) ? true : undefined;
       }, { timeoutMs: WAIT_MS }).catch(async (err: Error) => {
-        throw new Error(`${err.message}\nstatus: ${JSON.stringify(await pipelineStatus(client, `e2e_my_types_${mode}`))}`);
+        throw new Error(`${err.message}\nstatus: ${JSON.stringify(await pipelineStatus(client, `e2e_my_types_${mode}_${RUN_ID}`))}`);
       });
       const got = (await duckQuery(files[mode], views[mode])).map((r) => Object.values(r).map(asText));
       assert.equal(got.length, expected.length, `${mode}: row count`);
@@ -173,7 +174,7 @@ describe('MySQL/MariaDB value types through the whole pipeline (MariaDB → Temp
     const deletedImage = await duckQuery(files.append, `SELECT vc FROM "${MY_E2E_DB}".${TABLE} WHERE id = 20 AND __op = 'delete'`);
     assert.deepEqual(deletedImage, [{ vc: 'deleted soon' }], 'APPEND: a delete carries the row it removed');
     for (const mode of ['merge', 'append'] as const) {
-      const handle = client.workflow.getHandle(`ducktail-e2e_my_types_${mode}`);
+      const handle = client.workflow.getHandle(`ducktail-e2e_my_types_${mode}_${RUN_ID}`);
       await handle.cancel();
       await handle.result();
     }

@@ -10,6 +10,22 @@ export const MY_USER = process.env.MYSQL_USER ?? 'root';
 export const MY_E2E_DB = 'ducktail_e2e_my';
 
 /**
+ * Unique to this test process: tables, databases and pipeline names carry it, so two runs of the
+ * suite against the same server (two engineers, two checkouts) never touch each other's tables.
+ */
+export const RUN_ID = process.pid.toString(36);
+
+let serverIds = 0;
+
+/**
+ * A binlog replica server id no concurrent run uses: a server drops the older of two binlog
+ * readers with the same id. Above the range ducktail derives from pipeline names.
+ */
+export function uniqueServerId(): number {
+  return 2_000_000_000 + (process.pid % 1_000_000) * 100 + (++serverIds % 100);
+}
+
+/**
  * A connection to the local MariaDB/MySQL with `database` created if missing and selected.
  * Session time zone UTC, so TIMESTAMP literals and expressions in tests mean UTC.
  */
@@ -33,9 +49,9 @@ export async function myTextRows(conn: Connection, sql: string, params: unknown[
   return (rows as unknown[][]).map((row) => row.map(asText));
 }
 
-/** The current end of the binary log (`SHOW MASTER STATUS`). */
+/** The current end of the binary log (`SHOW MASTER STATUS`; MySQL 8.4: `SHOW BINARY LOG STATUS`). */
 export async function binlogEnd(conn: Connection): Promise<{ file: string; pos: number }> {
-  const [rows] = await conn.query('SHOW MASTER STATUS');
+  const [rows] = await conn.query('SHOW MASTER STATUS').catch(() => conn.query('SHOW BINARY LOG STATUS'));
   const row = (rows as { File?: string; Position?: number | string }[])[0];
   if (row?.File === undefined) throw new Error('the binary log is off (SHOW MASTER STATUS is empty): run npm run setup');
   return { file: row.File, pos: Number(row.Position) };
@@ -45,7 +61,7 @@ export async function binlogEnd(conn: Connection): Promise<{ file: string; pos: 
 export function mysqlSpec(name: string, tables: string[], duckdbPath: string, extra: Record<string, unknown> = {}): PipelineSpec {
   return parsePipelineSpec({
     name,
-    source: { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, tables },
+    source: { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, tables, serverId: uniqueServerId() },
     destination: { path: duckdbPath },
     batch: { maxRows: 200, maxWaitMs: 200, idleWaitMs: 500 },
     snapshot: { enabled: true, chunkRows: 150 },
