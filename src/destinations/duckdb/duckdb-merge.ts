@@ -11,7 +11,8 @@ import { opNameExpr, quoteIdent, sentExpr, stagedValue, tableRef } from './duckd
  * FILTER, so a NULL that was sent wins); when no event sent it (unchanged TOAST, or only deletes)
  * an existing row keeps its value and a new row gets NULL. A delete of a key that is not in the
  * table inserts a tombstone (`__deleted = true`, the key, NULL columns), so every key the source
- * deleted is visible as deleted. Columns the source dropped are left untouched.
+ * deleted is visible as deleted. Columns the source dropped are kept and written NULL from then
+ * on, so an updated row never shows a value the source no longer has.
  */
 export function buildMergeSql(plan: SegmentPlan): string {
   const { schema } = plan;
@@ -40,6 +41,7 @@ export function buildMergeSql(plan: SegmentPlan): string {
   const updates = [
     ...others.map((i) => `${col(i)} = CASE WHEN r.h${i} THEN r.v${i} ELSE t.${col(i)} END`),
     ...meta.map(([name, expr]) => `${quoteIdent(name)} = ${expr}`),
+    ...plan.table.dropped.map((name) => `${quoteIdent(name)} = NULL`),
   ];
   const insertColumns = [...keys.map(col), ...others.map(col), ...meta.map(([name]) => quoteIdent(name))];
   const insertValues = [...keys.map((i) => `r.k${i}`), ...others.map((i) => `r.v${i}`), ...meta.map(([, e]) => e)];

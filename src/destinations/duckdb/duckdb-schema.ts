@@ -24,6 +24,8 @@ export interface EvolvedTable {
   targetTypes: Map<string, string>;
   /** Human-readable changes made, e.g. `new column shop.orders.note VARCHAR`. */
   notes: string[];
+  /** Columns the destination keeps but the source no longer has: written NULL from now on. */
+  dropped: string[];
 }
 
 /**
@@ -51,7 +53,7 @@ export class SchemaEvolver {
       // No PRIMARY KEY: DuckDB cannot ALTER a table with an index; keys are kept unique by the merge.
       await db.run(`CREATE TABLE ${ref} (${columns.join(', ')})`);
       notes.push(`new table ${schema.table}`);
-      return { sourceTypes, targetTypes: new Map(sourceTypes), notes };
+      return { sourceTypes, targetTypes: new Map(sourceTypes), notes, dropped: [] };
     }
     const targetTypes = new Map<string, string>();
     for (const [name, type] of [...sourceTypes, ...META_COLUMNS[style]]) {
@@ -70,7 +72,9 @@ export class SchemaEvolver {
       }
       targetTypes.set(name, change.action === 'alter' ? change.to : current.type);
     }
-    return { sourceTypes, targetTypes, notes };
+    const wanted = new Set([...sourceTypes.keys(), ...META_NAMES].map((n) => n.toLowerCase()));
+    const dropped = [...existing.entries()].filter(([lower]) => !wanted.has(lower)).map(([, c]) => c.name);
+    return { sourceTypes, targetTypes, notes, dropped };
   }
 
   private async canonicalTypes(db: SqlRunner, schema: TableSchema): Promise<Map<string, string>> {

@@ -71,11 +71,12 @@ describe('DuckDB destination, schema evolution', () => {
     ]);
   });
 
-  test('a dropped column is kept: existing values stay, new rows get NULL', async () => {
+  test('a dropped column is kept: untouched rows keep their values, changed and new rows get NULL', async () => {
     const t = 'evo.d';
     await h.apply([
       schema(t, [column('id', 'INTEGER'), column('gone'), column('v')]),
       row(t, 'insert', ['1', 'old', 'a']),
+      row(t, 'insert', ['3', 'kept', 'z']),
     ]);
     await h.apply([
       schema(t, [column('id', 'INTEGER'), column('v')]),
@@ -83,8 +84,9 @@ describe('DuckDB destination, schema evolution', () => {
       row(t, 'insert', ['2', 'c']),
     ]);
     assert.deepEqual(await h.query('SELECT id, gone, v FROM evo.d ORDER BY id'), [
-      { id: 1, gone: 'old', v: 'b' },
+      { id: 1, gone: null, v: 'b' },
       { id: 2, gone: null, v: 'c' },
+      { id: 3, gone: 'kept', v: 'z' },
     ]);
   });
 

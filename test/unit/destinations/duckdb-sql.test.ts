@@ -22,6 +22,7 @@ function plan(primaryKey: string[]): SegmentPlan {
       sourceTypes: new Map([['id', 'INTEGER'], ['data', 'BLOB']]),
       targetTypes: new Map([['id', 'INTEGER'], ['data', 'BLOB']]),
       notes: [],
+      dropped: [],
     },
     stage: 'stage',
   };
