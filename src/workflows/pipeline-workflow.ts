@@ -30,7 +30,7 @@ const { preparePipeline, sourcePosition } = proxyActivities<PipelineActivities>(
 
 const { captureBatch, loadBatch } = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 

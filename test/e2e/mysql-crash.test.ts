@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,39 +12,12 @@ import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { binlogEnd, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, RUN_ID, uniqueServerId } from '../helpers/mysql.js';
 import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
-import { spawnCli, testServer } from '../helpers/temporal.js';
+import { testServer } from '../helpers/temporal.js';
+import { WorkerProcess } from '../helpers/worker-process.js';
 
 const TQ = 'e2e-my-crash';
 const TABLE = `k_items_${RUN_ID}`;
 const ROWS = 2000;
-
-/** A worker process that can be killed; `waitForLog` resolves when a debug log line matches. */
-class WorkerProcess {
-  private waiters: { re: RegExp; resolve: () => void }[] = [];
-  readonly child: ChildProcess;
-
-  constructor(configFile: string, address: string) {
-    this.child = spawnCli(['--config', configFile, '--address', address, 'worker'], { DUCKTAIL_LOG_LEVEL: 'debug' });
-    let buffer = '';
-    this.child.stderr?.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop() ?? '';
-      for (const line of parts) this.waiters = this.waiters.filter((w) => (w.re.test(line) ? (w.resolve(), false) : true));
-    });
-  }
-
-  waitForLog(re: RegExp): Promise<void> {
-    return new Promise((resolve) => this.waiters.push({ re, resolve }));
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill(signal);
-    await exited;
-  }
-}
 
 function pick<T>(from: T[], n: number): T[] {
   const copy = [...from];

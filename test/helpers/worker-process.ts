@@ -1,0 +1,34 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { spawnCli } from './temporal.js';
+
+/**
+ * A `ducktail worker` child process that tests can kill. It logs at debug level, and
+ * `waitForLog` resolves when a log line matches (e.g. `"msg":"load started"`).
+ */
+export class WorkerProcess {
+  private waiters: { re: RegExp; resolve: () => void }[] = [];
+  readonly child: ChildProcess;
+
+  constructor(configFile: string, address: string) {
+    this.child = spawnCli(['--config', configFile, '--address', address, 'worker'], { DUCKTAIL_LOG_LEVEL: 'debug' });
+    let buffer = '';
+    this.child.stderr?.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      for (const line of parts) this.waiters = this.waiters.filter((w) => (w.re.test(line) ? (w.resolve(), false) : true));
+    });
+  }
+
+  waitForLog(re: RegExp): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    await exited;
+  }
+}
