@@ -4,7 +4,8 @@
  * data, plus the worker's peak RSS. Results go to stdout and bench/results/<timestamp>.json.
  *
  * BENCH_CHANGES (default 300000) sets the streamed change count, BENCH_ROWS (default 500000) the
- * snapshot size.
+ * snapshot size, BENCH_BIG_TXN (default 1000000) the row count of one single transaction, whose
+ * peak RSS shows that memory is bounded by bytes, not by transaction size.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConne
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 300_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 500_000);
+const BIG_TXN = Number(process.env.BENCH_BIG_TXN ?? 1_000_000);
 const DB = 'ducktail_bench';
 const TQ = 'bench';
 
@@ -87,6 +89,18 @@ async function main(): Promise<void> {
   peakRss = process.memoryUsage().rss;
   await handle.signal('resume');
   const stream = await timed(() => until((s) => s.events >= before + CHANGES));
+  const streamPeakRss = peakRss;
+
+  // 3. One huge transaction: memory must stay bounded (the batch splits it; the queue is bounded by bytes).
+  await handle.signal('pause');
+  await until((s) => s.phase === 'paused');
+  const beforeBig = (await status()).events;
+  const updated = await pgc.query(`UPDATE bench.items SET qty = qty + 1 WHERE id <= ${BIG_TXN}`);
+  const bigRows = updated.rowCount ?? 0;
+  peakRss = process.memoryUsage().rss;
+  const baseRss = peakRss;
+  await handle.signal('resume');
+  const big = await timed(() => until((s) => s.events >= beforeBig + bigRows));
 
   await handle.cancel();
   await handle.result();
@@ -117,7 +131,14 @@ async function main(): Promise<void> {
       floorMessages: decodeFloor.messages,
       ratioToFloor: decodeFloor.seconds / stream.seconds,
     },
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    streamingPeakRssMiB: Math.round(streamPeakRss / 2 ** 20),
+    bigTransaction: {
+      rows: bigRows,
+      seconds: big.seconds,
+      rowsPerSecond: bigRows / big.seconds,
+      rssBeforeMiB: Math.round(baseRss / 2 ** 20),
+      peakRssMiB: Math.round(peakRss / 2 ** 20),
+    },
   };
   const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
   await mkdir(out, { recursive: true });
@@ -127,7 +148,8 @@ async function main(): Promise<void> {
     [
       `snapshot  ${ROWS} rows in ${snapshot.seconds.toFixed(2)} s (${Math.round(results.snapshot.rowsPerSecond)}/s) — ${pct(results.snapshot.ratioToFloor)} (COPY floor ${copyFloor.seconds.toFixed(2)} s)`,
       `streaming ${CHANGES} changes in ${stream.seconds.toFixed(2)} s (${Math.round(results.streaming.changesPerSecond)}/s) — ${pct(results.streaming.ratioToFloor)} (pgoutput decode floor ${decodeFloor.seconds.toFixed(2)} s)`,
-      `peak RSS  ${results.peakRssMiB} MiB (worker, dev server client and benchmark in one process)`,
+      `peak RSS  ${results.streamingPeakRssMiB} MiB while streaming (worker, Temporal client and benchmark in one process)`,
+      `one txn   ${bigRows} rows in ${big.seconds.toFixed(2)} s (${Math.round(results.bigTransaction.rowsPerSecond)}/s), RSS ${results.bigTransaction.rssBeforeMiB} → peak ${results.bigTransaction.peakRssMiB} MiB`,
     ].join('\n') + '\n',
   );
 }
