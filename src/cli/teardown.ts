@@ -20,16 +20,14 @@ export async function teardownPipeline(client: Client, spec: PipelineSpec, logge
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
+  // Open DuckDB first: a file held by another process must fail before the source is touched.
+  const dest = await openDuckDBDestination(spec.destination.path);
   const sources = new SourceRegistry(logger);
   try {
     await (await sources.get(spec)).teardown();
-  } finally {
-    await sources.closeAll();
-  }
-  const dest = await openDuckDBDestination(spec.destination.path);
-  try {
     await dest.forgetPipeline(spec.name);
   } finally {
+    await sources.closeAll();
     await dest.close();
   }
 }
