@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DucktailError } from '../errors.js';
+import { ConfigError, DucktailError } from '../errors.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDevLogger, logger } from '../logger.js';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
@@ -7,6 +7,7 @@ import { runDev } from './dev.js';
 import { preflightAll } from './preflight.js';
 import { startPipeline } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
+import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
 import { runWorker } from './worker.js';
 
@@ -107,6 +108,27 @@ program
     const client = await connectClient(globals(), config);
     const rows = await readStatuses(client, selectPipelines(config, names));
     process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
+  });
+
+program
+  .command('schedule')
+  .description('run catch-up runs of pipelines on a Temporal Schedule (each loads what the source had at its start, then completes)')
+  .argument('[pipelines...]')
+  .option('--every <interval>', 'how often: 30s, 15m, 1h, 1d')
+  .option('--delete', 'remove the schedule instead', false)
+  .action(async (names: string[], opts: { every?: string; delete: boolean }) => {
+    const config = await loadConfig(globals().config);
+    const client = await connectClient(globals(), config);
+    for (const spec of selectPipelines(config, names)) {
+      if (opts.delete) {
+        const deleted = await unschedulePipeline(client, spec.name);
+        process.stdout.write(`${spec.name}: ${deleted ? 'schedule deleted' : 'no schedule'}\n`);
+        continue;
+      }
+      if (opts.every === undefined) throw new ConfigError('schedule needs --every (e.g. --every 1h) or --delete');
+      const outcome = await schedulePipeline(client, config.temporal.taskQueue, spec, opts.every);
+      process.stdout.write(`${spec.name}: schedule ${scheduleId(spec.name)} ${outcome}, a catch-up run every ${opts.every}\n`);
+    }
   });
 
 program

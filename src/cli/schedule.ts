@@ -1,0 +1,49 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ConfigError } from '../errors.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
+import { workflowId } from './context.js';
+
+export function scheduleId(pipeline: string): string {
+  return `ducktail-${pipeline}-catch-up`;
+}
+
+/**
+ * Creates (or replaces) a Temporal Schedule that starts a catch-up run of the pipeline every
+ * `every` (e.g. `1h`, `15m`): each run loads what the source had when it started, then completes.
+ * Overlapping runs are skipped. Meant for pipelines that do not also run continuously.
+ */
+export async function schedulePipeline(client: Client, taskQueue: string, spec: PipelineSpec, every: string): Promise<'created' | 'updated'> {
+  const input: PipelineWorkflowInput = { spec, catchUp: true };
+  const options = {
+    scheduleId: scheduleId(spec.name),
+    spec: { intervals: [{ every: parseInterval(every) }] },
+    action: { type: 'startWorkflow' as const, workflowType: 'pipelineWorkflow', taskQueue, workflowId: workflowId(spec.name), args: [input] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+  };
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, spec: options.spec, action: options.action }));
+    return 'updated';
+  }
+}
+
+/** Deletes the pipeline's catch-up schedule; false when there was none. */
+export async function unschedulePipeline(client: Client, pipeline: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(scheduleId(pipeline)).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+function parseInterval(every: string): `${number}${'s' | 'm' | 'h' | 'd'}` {
+  const m = /^(\d+)(s|m|h|d)$/.exec(every.trim());
+  if (m === null || Number(m[1]) === 0) throw new ConfigError(`--every ${JSON.stringify(every)} is not an interval`, 'write a number and a unit: 30s, 15m, 1h or 1d');
+  return `${Number(m[1])}${m[2] as 's' | 'm' | 'h' | 'd'}`;
+}
