@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Destination } from '../destinations/destination.js';
+import { parsePipelineSpec } from '../config/load-config.js';
 import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
@@ -48,6 +49,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   return {
     preparePipeline: ({ spec }: PreparePipelineInput): Promise<PreparePipelineResult> =>
       asActivity(async () => {
+        // Workflow input may have been typed into the Temporal UI: check it before using it.
+        parsePipelineSpec(spec);
         const source = await sources.get(spec);
         const report = await source.preflight();
         const dest = await openDestination(spec.destination.path);
@@ -78,7 +81,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         let outcome;
         try {
           outcome = await source.capture(checkpoint, writer, spec.batch, {
-            heartbeat: () => ctx.heartbeat(),
+            // Details show the capture's progress in the Temporal UI (counts only, never rows).
+            heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
             signal: ctx.cancellationSignal,
           });
         } catch (err) {
@@ -110,7 +114,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
         const dest = await openDestination(spec.destination.path);
-        const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat: () => ctx.heartbeat() });
+        const result = await dest.applyBatch(manifest, {
+          mode: spec.mode,
+          spoolDir: batch.spoolDir,
+          heartbeat: () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }),
+        });
         // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
         const source = await sources.get(spec);
         await source.acknowledge(result.checkpoint).catch((err: unknown) => {

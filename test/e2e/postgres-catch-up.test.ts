@@ -86,4 +86,17 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /write a number and a unit: 30s, 15m, 1h or 1d/);
   });
+
+  test('a malformed spec started from the UI parks the pipeline with a ConfigError naming the field', async () => {
+    const spec = { name: 'e2e_cu_bad', source: { kind: 'postgres', tables: ['no_schema'] }, destination: { path: path.join(dir, 'bad.duckdb') } };
+    const handle = await server.env.client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-e2e_cu_bad', args: [{ spec }] });
+    const status = await waitFor('the pipeline parks as failed', async () => {
+      const s = await handle.query<PipelineStatus>('status');
+      return s.phase === 'failed' ? s : undefined;
+    });
+    assert.equal(status.lastError?.type, 'ConfigError');
+    assert.match(status.lastError?.message ?? '', /source\.tables\[0\]: write tables as schema\.table/);
+    await handle.cancel();
+    assert.equal(((await handle.result()) as PipelineStatus).phase, 'stopped');
+  });
 });
