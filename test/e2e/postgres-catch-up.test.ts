@@ -1,47 +1,26 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { startPipelineWorkflow, tempDir } from '../helpers/pipelines.js';
-import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
-import { inProcessWorker, runCli, testServer, type RunningWorker } from '../helpers/temporal.js';
+import { startPipelineWorkflow } from '../helpers/pipelines.js';
+import { pgE2E } from '../helpers/pg-e2e.js';
+import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
+import { runCli } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-catch-up';
 
 describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Temporal)', () => {
-  let server: DevServer;
-  let worker: RunningWorker;
-  let pgc: pg.Client;
-  let dir: string;
-
-  before(async () => {
-    await ensurePgDatabase(DB);
-    pgc = await pgConnect(DB);
-    await dropPgReplication(pgc, 'ducktail_e2e_cu');
-    await pgc.query('DROP SCHEMA IF EXISTS e2e_cu CASCADE; CREATE SCHEMA e2e_cu; CREATE TABLE e2e_cu.t (id int PRIMARY KEY, v text)');
-    await pgc.query(`INSERT INTO e2e_cu.t SELECT g, 'v' FROM generate_series(1, 50) g`);
-    dir = await tempDir('ducktail-catch-up');
-    server = await testServer();
-    worker = await inProcessWorker(server, TQ);
-  });
-
-  after(async () => {
-    await worker?.stop();
-    await server?.stop();
-    await dropPgReplication(pgc, 'ducktail_e2e_cu');
-    await pgc?.end();
-  });
+  const h = pgE2E({ taskQueue: TQ, slotPrefix: 'ducktail_e2e_cu', schemaSql: `DROP SCHEMA IF EXISTS e2e_cu CASCADE; CREATE SCHEMA e2e_cu; CREATE TABLE e2e_cu.t (id int PRIMARY KEY, v text);
+      INSERT INTO e2e_cu.t SELECT g, 'v' FROM generate_series(1, 50) g` });
 
   test('a catch-up run loads what the source had at its start and completes; a schedule runs the next ones', async () => {
-    const configFile = path.join(dir, 'ducktail.yaml');
+    const configFile = path.join(h.dir, 'ducktail.yaml');
     await writeFile(
       configFile,
       stringify({
@@ -61,15 +40,15 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
     const file = spec.destination.path;
     const count = async () => Number((await duckQuery(file, 'SELECT count(*) AS n FROM e2e_cu.t WHERE NOT __deleted'))[0]?.n ?? -1);
 
-    const handle = await startPipelineWorkflow(server.env.client, TQ, spec, { catchUp: true });
+    const handle = await startPipelineWorkflow(h.server.env.client, TQ, spec, { catchUp: true });
     // Changes made while the run is under way but after its target may or may not be included.
     const first = (await handle.result()) as PipelineStatus;
     assert.equal(first.phase, 'caught-up');
     assert.equal(await count(), 50);
 
-    await pgc.query(`INSERT INTO e2e_cu.t SELECT g, 'later' FROM generate_series(51, 80) g`);
-    await pgc.query(`UPDATE e2e_cu.t SET v = 'changed' WHERE id <= 5`);
-    const cli = (...args: string[]) => runCli(['--config', configFile, '--address', server.address, ...args]);
+    await h.pgc.query(`INSERT INTO e2e_cu.t SELECT g, 'later' FROM generate_series(51, 80) g`);
+    await h.pgc.query(`UPDATE e2e_cu.t SET v = 'changed' WHERE id <= 5`);
+    const cli = (...args: string[]) => runCli(['--config', configFile, '--address', h.server.address, ...args]);
     const created = await cli('schedule', 'e2e_cu', '--every', '2s');
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /schedule ducktail-e2e_cu-catch-up created/);
@@ -88,8 +67,8 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
   });
 
   test('a malformed spec started from the UI parks the pipeline with a ConfigError naming the field', async () => {
-    const spec = { name: 'e2e_cu_bad', source: { kind: 'postgres', tables: ['no_schema'] }, destination: { path: path.join(dir, 'bad.duckdb') } };
-    const handle = await server.env.client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-e2e_cu_bad', args: [{ spec }] });
+    const spec = { name: 'e2e_cu_bad', source: { kind: 'postgres', tables: ['no_schema'] }, destination: { path: path.join(h.dir, 'bad.duckdb') } };
+    const handle = await h.server.env.client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-e2e_cu_bad', args: [{ spec }] });
     const status = await waitFor('the pipeline parks as failed', async () => {
       const s = await handle.query<PipelineStatus>('status');
       return s.phase === 'failed' ? s : undefined;

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type pg from 'pg';
-import { findTemporalCli, type DevServer } from '../../src/temporal/dev-server.js';
+import { findTemporalCli } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { pgSpec, pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
-import { dropPgReplication, ensurePgDatabase, pgConnect } from '../helpers/postgres.js';
-import { inProcessWorker, testServer, type RunningWorker } from '../helpers/temporal.js';
+import { pgE2E } from '../helpers/pg-e2e.js';
+import { pgSpec, pipelineStatus, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DB = 'ducktail_e2e';
@@ -32,40 +31,20 @@ function asText(v: unknown): string {
 }
 
 describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)', () => {
-  let server: DevServer;
-  let worker: RunningWorker;
-  let pgc: pg.Client;
-  let dir: string;
-
-  before(async () => {
-    await ensurePgDatabase(DB);
-    pgc = await pgConnect(DB);
-    await dropPgReplication(pgc, 'ducktail_e2e_');
-    await pgc.query('DROP SCHEMA IF EXISTS e2e_m CASCADE; DROP SCHEMA IF EXISTS e2e_a CASCADE; CREATE SCHEMA e2e_m; CREATE SCHEMA e2e_a');
-    dir = await tempDir('ducktail-e2e');
-    server = await testServer();
-    worker = await inProcessWorker(server, TQ);
-  });
-
-  after(async () => {
-    await worker?.stop();
-    await server?.stop();
-    await dropPgReplication(pgc, 'ducktail_e2e_');
-    await pgc?.end();
-  });
+  const h = pgE2E({ taskQueue: TQ, slotPrefix: 'ducktail_e2e_', schemaSql: 'DROP SCHEMA IF EXISTS e2e_m CASCADE; DROP SCHEMA IF EXISTS e2e_a CASCADE; CREATE SCHEMA e2e_m; CREATE SCHEMA e2e_a' });
 
   test('MERGE: snapshot, inserts, updates, deletes, ADD COLUMN, a new table, pause/resume, continue-as-new', async () => {
-    await pgc.query(`CREATE TABLE e2e_m.orders (id int PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), note text)`);
-    await pgc.query(`INSERT INTO e2e_m.orders SELECT g, 'c' || g, g * 1.25, NULL FROM generate_series(1, 500) g`);
-    const file = path.join(dir, 'merge.duckdb');
+    await h.pgc.query(`CREATE TABLE e2e_m.orders (id int PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), note text)`);
+    await h.pgc.query(`INSERT INTO e2e_m.orders SELECT g, 'c' || g, g * 1.25, NULL FROM generate_series(1, 500) g`);
+    const file = path.join(h.dir, 'merge.duckdb');
     const spec = pgSpec('e2e_merge', DB, ['e2e_m.*'], file);
-    const client = server.env.client;
+    const client = h.server.env.client;
     await startPipelineWorkflow(client, TQ, spec, { batchesPerRun: 4 });
 
     const cols = 'id, customer, amount, note';
     const duckSql = `SELECT id, customer, CAST(amount AS VARCHAR), note FROM e2e_m.orders WHERE NOT __deleted ORDER BY id`;
     const converge = async (what: string, table = 'e2e_m.orders', pgCols = cols, sql = duckSql) => {
-      const expected = await pgRows(pgc, table, pgCols);
+      const expected = await pgRows(h.pgc, table, pgCols);
       await waitFor(what, async () => {
         const got = await duckRows(file, sql).catch(() => []);
         return JSON.stringify(got) === JSON.stringify(expected) ? true : undefined;
@@ -75,19 +54,19 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const snap = await duckQuery(file, `SELECT count(*)::INT AS n FROM e2e_m.orders WHERE __op = 'snapshot'`);
     assert.equal(snap[0]!.n, 500);
 
-    await pgc.query(`INSERT INTO e2e_m.orders SELECT g, 'new' || g, g, 'x' FROM generate_series(501, 700) g`);
-    await pgc.query(`UPDATE e2e_m.orders SET amount = amount + 1, note = 'upd' WHERE id % 10 = 0`);
-    await pgc.query(`DELETE FROM e2e_m.orders WHERE id % 7 = 0`);
-    await pgc.query(`BEGIN; UPDATE e2e_m.orders SET note = 'twice' WHERE id = 1; UPDATE e2e_m.orders SET note = 'thrice' WHERE id = 1; COMMIT`);
+    await h.pgc.query(`INSERT INTO e2e_m.orders SELECT g, 'new' || g, g, 'x' FROM generate_series(501, 700) g`);
+    await h.pgc.query(`UPDATE e2e_m.orders SET amount = amount + 1, note = 'upd' WHERE id % 10 = 0`);
+    await h.pgc.query(`DELETE FROM e2e_m.orders WHERE id % 7 = 0`);
+    await h.pgc.query(`BEGIN; UPDATE e2e_m.orders SET note = 'twice' WHERE id = 1; UPDATE e2e_m.orders SET note = 'thrice' WHERE id = 1; COMMIT`);
     await converge('inserts, updates and deletes');
     const deleted = await duckQuery(file, `SELECT count(*)::INT AS n FROM e2e_m.orders WHERE __deleted AND __op = 'delete'`);
     assert.equal(deleted[0]!.n, 100, 'deleted rows stay as soft deletes');
     const revived = 14;
-    await pgc.query(`INSERT INTO e2e_m.orders VALUES (${revived}, 'back', 1, 'revived')`);
+    await h.pgc.query(`INSERT INTO e2e_m.orders VALUES (${revived}, 'back', 1, 'revived')`);
     await converge('a re-inserted key revives');
 
-    await pgc.query(`ALTER TABLE e2e_m.orders ADD COLUMN priority int DEFAULT 3`);
-    await pgc.query(`INSERT INTO e2e_m.orders (id, customer, amount, priority) VALUES (1001, 'p', 2, 9)`);
+    await h.pgc.query(`ALTER TABLE e2e_m.orders ADD COLUMN priority int DEFAULT 3`);
+    await h.pgc.query(`INSERT INTO e2e_m.orders (id, customer, amount, priority) VALUES (1001, 'p', 2, 9)`);
     await waitFor('ADD COLUMN mid-stream', async () => {
       const got = await duckRows(file, `SELECT id, priority FROM e2e_m.orders WHERE id = 1001`).catch(() => []);
       return got.length === 1 ? true : undefined;
@@ -95,15 +74,15 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const added = await duckRows(file, `SELECT priority FROM e2e_m.orders WHERE id = 1001`);
     assert.deepEqual(added, [['9']]);
 
-    await pgc.query(`CREATE TABLE e2e_m.customers (id int PRIMARY KEY, name text)`);
-    await pgc.query(`INSERT INTO e2e_m.customers VALUES (1, 'ada'), (2, 'grace')`);
+    await h.pgc.query(`CREATE TABLE e2e_m.customers (id int PRIMARY KEY, name text)`);
+    await h.pgc.query(`INSERT INTO e2e_m.customers VALUES (1, 'ada'), (2, 'grace')`);
     await converge('a new table', 'e2e_m.customers', 'id, name', `SELECT id, name FROM e2e_m.customers WHERE NOT __deleted ORDER BY id`);
 
     const handle = client.workflow.getHandle('ducktail-e2e_merge');
     await handle.signal('pause');
     const paused = await waitForStatus(client, 'e2e_merge', 'paused', (s) => s.phase === 'paused');
     const before = paused.batches;
-    await pgc.query(`INSERT INTO e2e_m.orders (id, customer) SELECT g, 'paused' FROM generate_series(2001, 2050) g`);
+    await h.pgc.query(`INSERT INTO e2e_m.orders (id, customer) SELECT g, 'paused' FROM generate_series(2001, 2050) g`);
     await new Promise((r) => setTimeout(r, 3000));
     const whilePaused = await duckQuery(file, `SELECT count(*)::INT AS n FROM e2e_m.orders WHERE id > 2000`);
     assert.equal(whilePaused[0]!.n, 0, 'nothing loads while paused');
@@ -122,23 +101,23 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     if (process.env.DUCKTAIL_RECORD_HISTORY === '1') {
       const cli = findTemporalCli();
       assert.ok(cli !== undefined, 'recording needs the temporal CLI (npm run setup)');
-      const shown = execFileSync(cli, ['workflow', 'show', '--workflow-id', 'ducktail-e2e_merge', '--address', server.address, '--output', 'json']);
+      const shown = execFileSync(cli, ['workflow', 'show', '--workflow-id', 'ducktail-e2e_merge', '--address', h.server.address, '--output', 'json']);
       await writeFile(new URL('../fixtures/histories/pipeline-merge-final-run.json', import.meta.url), shown);
     }
   });
 
   test('APPEND: one row per change, nothing duplicated or missing', async () => {
-    await pgc.query(`CREATE TABLE e2e_a.events (id int PRIMARY KEY, v text)`);
-    await pgc.query(`INSERT INTO e2e_a.events SELECT g, 'v' || g FROM generate_series(1, 300) g`);
-    const file = path.join(dir, 'append.duckdb');
+    await h.pgc.query(`CREATE TABLE e2e_a.events (id int PRIMARY KEY, v text)`);
+    await h.pgc.query(`INSERT INTO e2e_a.events SELECT g, 'v' || g FROM generate_series(1, 300) g`);
+    const file = path.join(h.dir, 'append.duckdb');
     const spec = pgSpec('e2e_append', DB, ['e2e_a.events'], file, { mode: 'append' });
-    const client = server.env.client;
+    const client = h.server.env.client;
     await startPipelineWorkflow(client, TQ, spec);
     await waitForStatus(client, 'e2e_append', 'the slot and snapshot exist', (s) => s.checkpoint !== null);
-    await pgc.query(`UPDATE e2e_a.events SET v = 'u' WHERE id <= 50`);
-    await pgc.query(`DELETE FROM e2e_a.events WHERE id > 280`);
-    await pgc.query(`INSERT INTO e2e_a.events VALUES (1000, 'late')`);
-    await pgc.query(`TRUNCATE e2e_a.events`);
+    await h.pgc.query(`UPDATE e2e_a.events SET v = 'u' WHERE id <= 50`);
+    await h.pgc.query(`DELETE FROM e2e_a.events WHERE id > 280`);
+    await h.pgc.query(`INSERT INTO e2e_a.events VALUES (1000, 'late')`);
+    await h.pgc.query(`TRUNCATE e2e_a.events`);
     const expected = { snapshot: 300, update: 50, delete: 20, insert: 1, truncate: 1 };
     let got: Record<string, number> = {};
     const counts = await waitFor('every change appended', async () => {

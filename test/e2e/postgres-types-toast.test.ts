@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
-import type { DevServer } from '../../src/temporal/dev-server.js';
+import { describe, test } from 'node:test';
 import { duckQuery } from '../helpers/duckdb.js';
-import { pgSpec, pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
-import { dropPgReplication, ensurePgDatabase, pgConnect } from '../helpers/postgres.js';
-import { inProcessWorker, testServer, type RunningWorker } from '../helpers/temporal.js';
+import { pgE2E } from '../helpers/pg-e2e.js';
+import { pgSpec, pipelineStatus, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DB = 'ducktail_e2e';
@@ -53,56 +50,36 @@ const ROWS = [
 ];
 
 describe('values and TOAST through the whole pipeline (real PostgreSQL, DuckDB, Temporal)', () => {
-  let server: DevServer;
-  let worker: RunningWorker;
-  let pgc: pg.Client;
-  let dir: string;
-
-  before(async () => {
-    await ensurePgDatabase(DB);
-    pgc = await pgConnect(DB);
-    await dropPgReplication(pgc, 'ducktail_e2e_t');
-    await pgc.query(`DROP SCHEMA IF EXISTS e2e_t CASCADE; CREATE SCHEMA e2e_t; CREATE TYPE e2e_t.mood AS ENUM ('sad', 'happy')`);
-    await pgc.query(`CREATE TABLE e2e_t.vals (id int PRIMARY KEY, ${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    await pgc.query(`CREATE TABLE e2e_t.docs (id int PRIMARY KEY, body text, counter int)`);
-    dir = await tempDir('ducktail-types');
-    server = await testServer();
-    worker = await inProcessWorker(server, TQ);
-  });
-
-  after(async () => {
-    await worker?.stop();
-    await server?.stop();
-    await dropPgReplication(pgc, 'ducktail_e2e_t');
-    await pgc?.end();
-  });
+  const h = pgE2E({ taskQueue: TQ, slotPrefix: 'ducktail_e2e_t', schemaSql: `DROP SCHEMA IF EXISTS e2e_t CASCADE; CREATE SCHEMA e2e_t; CREATE TYPE e2e_t.mood AS ENUM ('sad', 'happy');
+      CREATE TABLE e2e_t.vals (id int PRIMARY KEY, ${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')});
+      CREATE TABLE e2e_t.docs (id int PRIMARY KEY, body text, counter int)` });
 
   test('every type round-trips exactly, via snapshot and via the stream; TOAST survives updates', async () => {
-    await pgc.query(`INSERT INTO e2e_t.vals VALUES ${ROWS[0]}`);
+    await h.pgc.query(`INSERT INTO e2e_t.vals VALUES ${ROWS[0]}`);
     // ~60 KB of incompressible text: stored out of line (TOASTed).
-    await pgc.query(`INSERT INTO e2e_t.docs SELECT 1, string_agg(md5(g::text), '') , 0 FROM generate_series(1, 2000) g`);
+    await h.pgc.query(`INSERT INTO e2e_t.docs SELECT 1, string_agg(md5(g::text), '') , 0 FROM generate_series(1, 2000) g`);
     for (const mode of ['merge', 'append'] as const) {
-      const file = path.join(dir, `${mode}.duckdb`);
+      const file = path.join(h.dir, `${mode}.duckdb`);
       const spec = pgSpec(`e2e_t_${mode}`, DB, ['e2e_t.vals', 'e2e_t.docs'], file, { mode });
-      await startPipelineWorkflow(server.env.client, TQ, spec);
-      await waitForStatus(server.env.client, spec.name, 'prepared', (s) => s.checkpoint !== null);
+      await startPipelineWorkflow(h.server.env.client, TQ, spec);
+      await waitForStatus(h.server.env.client, spec.name, 'prepared', (s) => s.checkpoint !== null);
     }
-    await pgc.query(`INSERT INTO e2e_t.vals VALUES ${ROWS[1]}, ${ROWS[2]}`);
-    await pgc.query(`UPDATE e2e_t.docs SET counter = counter + 1 WHERE id = 1`);
-    await pgc.query(`UPDATE e2e_t.docs SET counter = counter + 1 WHERE id = 1`);
+    await h.pgc.query(`INSERT INTO e2e_t.vals VALUES ${ROWS[1]}, ${ROWS[2]}`);
+    await h.pgc.query(`UPDATE e2e_t.docs SET counter = counter + 1 WHERE id = 1`);
+    await h.pgc.query(`UPDATE e2e_t.docs SET counter = counter + 1 WHERE id = 1`);
 
-    const pgText = await pgc.query<Record<string, string | null>>(
+    const pgText = await h.pgc.query<Record<string, string | null>>(
       `SELECT id, ${COLUMNS.map(([n, , e]) => `${e} AS ${n}`).join(', ')} FROM e2e_t.vals ORDER BY id`,
     );
-    const doc = await pgc.query<{ md5: string; len: number }>(`SELECT md5(body), length(body) AS len FROM e2e_t.docs`);
+    const doc = await h.pgc.query<{ md5: string; len: number }>(`SELECT md5(body), length(body) AS len FROM e2e_t.docs`);
     for (const mode of ['merge', 'append'] as const) {
-      const file = path.join(dir, `${mode}.duckdb`);
+      const file = path.join(h.dir, `${mode}.duckdb`);
       const latest = mode === 'merge' ? 'WHERE NOT __deleted' : '';
       const rows = await waitFor(`${mode}: three rows of values`, async () => {
         const got = await duckQuery(file, `SELECT id, ${COLUMNS.map(([n, , , e]) => `${e} AS ${n}`).join(', ')} FROM e2e_t.vals ${latest} ORDER BY id`);
         return got.length === 3 ? got : undefined;
       }).catch(async (err: Error) => {
-        const status = await pipelineStatus(server.env.client, `e2e_t_${mode}`);
+        const status = await pipelineStatus(h.server.env.client, `e2e_t_${mode}`);
         throw new Error(`${err.message}\nstatus: ${JSON.stringify({ phase: status.phase, lastError: status.lastError, events: status.events })}`);
       });
       for (const [i, expected] of pgText.rows.entries()) {

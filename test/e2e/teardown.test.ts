@@ -1,45 +1,23 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { closeAllDuckDBDestinations, openDuckDBDestination } from '../../src/destinations/duckdb/duckdb-destination.js';
-import type { DevServer } from '../../src/temporal/dev-server.js';
-import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
-import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
-import { inProcessWorker, runCli, testServer, type RunningWorker } from '../helpers/temporal.js';
+import { pgE2E } from '../helpers/pg-e2e.js';
+import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
+import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
+import { inProcessWorker, runCli } from '../helpers/temporal.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-teardown';
 
 describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () => {
-  let server: DevServer;
-  let worker: RunningWorker;
-  let pgc: pg.Client;
-  let dir: string;
-
-  before(async () => {
-    await ensurePgDatabase(DB);
-    pgc = await pgConnect(DB);
-    await dropPgReplication(pgc, 'ducktail_e2e_td');
-    await pgc.query('DROP SCHEMA IF EXISTS e2e_td CASCADE; CREATE SCHEMA e2e_td; CREATE TABLE e2e_td.t (id int PRIMARY KEY)');
-    await pgc.query('INSERT INTO e2e_td.t SELECT generate_series(1, 10)');
-    dir = await tempDir('ducktail-teardown');
-    server = await testServer();
-    worker = await inProcessWorker(server, TQ);
-  });
-
-  after(async () => {
-    await worker?.stop();
-    await server?.stop();
-    await dropPgReplication(pgc, 'ducktail_e2e_td');
-    await pgc?.end();
-  });
+  const h = pgE2E({ taskQueue: TQ, slotPrefix: 'ducktail_e2e_td', schemaSql: 'DROP SCHEMA IF EXISTS e2e_td CASCADE; CREATE SCHEMA e2e_td; CREATE TABLE e2e_td.t (id int PRIMARY KEY); INSERT INTO e2e_td.t SELECT generate_series(1, 10)' });
 
   test('refuses while running or while the DuckDB file is held, changing nothing; then removes slot, publication and checkpoint', async () => {
-    const configFile = path.join(dir, 'ducktail.yaml');
+    const configFile = path.join(h.dir, 'ducktail.yaml');
     await writeFile(
       configFile,
       stringify({
@@ -49,10 +27,10 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
     );
     const [spec] = (await loadConfig(configFile)).pipelines;
     assert.ok(spec);
-    await startPipelineWorkflow(server.env.client, TQ, spec);
-    await waitForStatus(server.env.client, 'e2e_td', 'snapshot loaded', (s) => s.events === 10);
-    const cli = (...args: string[]) => runCli(['--config', configFile, '--address', server.address, ...args]);
-    const slots = async () => (await pgc.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'ducktail_e2e_td'`)).rowCount;
+    await startPipelineWorkflow(h.server.env.client, TQ, spec);
+    await waitForStatus(h.server.env.client, 'e2e_td', 'snapshot loaded', (s) => s.events === 10);
+    const cli = (...args: string[]) => runCli(['--config', configFile, '--address', h.server.address, ...args]);
+    const slots = async () => (await h.pgc.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'ducktail_e2e_td'`)).rowCount;
 
     const running = await cli('teardown', 'e2e_td');
     assert.equal(running.code, 1);
@@ -62,22 +40,22 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stdout, /e2e_td: stopped/);
 
-    // This process (its worker) still holds the DuckDB file: teardown must fail before touching the source.
+    // This process (its h.worker) still holds the DuckDB file: teardown must fail before touching the source.
     const held = await cli('teardown', 'e2e_td');
     assert.equal(held.code, 1);
     assert.match(held.stderr, /td\.duckdb is open in another process/);
     assert.equal(await slots(), 1, 'the slot survives a failed teardown');
 
-    await worker.stop();
+    await h.worker.stop();
     await closeAllDuckDBDestinations();
     const done = await cli('teardown', 'e2e_td');
     assert.equal(done.code, 0, done.stderr);
     assert.equal(await slots(), 0, 'the slot is dropped');
-    const pubs = await pgc.query(`SELECT 1 FROM pg_publication WHERE pubname = 'ducktail_e2e_td'`);
+    const pubs = await h.pgc.query(`SELECT 1 FROM pg_publication WHERE pubname = 'ducktail_e2e_td'`);
     assert.equal(pubs.rowCount, 0, 'the publication is dropped');
     const dest = await openDuckDBDestination(spec.destination.path);
     assert.equal(await dest.readCheckpoint('e2e_td'), null, 'the checkpoint is forgotten');
     await dest.close();
-    worker = await inProcessWorker(server, TQ);
+    h.worker = await inProcessWorker(h.server, TQ);
   });
 });
