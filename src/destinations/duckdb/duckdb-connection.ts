@@ -11,69 +11,114 @@ export interface SqlRunner {
 }
 
 /**
- * One connection to one DuckDB file. The instance comes from DuckDB's process-wide cache, so a
- * file is opened once per process; work is queued so no two statements ever run at once on the
+ * How long an idle session keeps the file open. DuckDB lets one process at a time write a file,
+ * so releasing it between batches lets people query the file (e.g. with the duckdb CLI) while a
+ * pipeline runs; a load that finds the file held fails with `DestinationBusyError` and is retried.
+ */
+export const RELEASE_AFTER_MS = 1_000;
+
+interface OpenFile {
+  instance: DuckDBInstance;
+  connection: DuckDBConnection;
+  catalog: string;
+}
+
+/**
+ * One connection to one DuckDB file, opened when work arrives and released after
+ * `releaseAfterMs` without work. Work is queued so no two statements ever run at once on the
  * connection and a transaction's statements are never interleaved with another caller's.
  */
 export class DuckDBSession {
   private queue: Promise<unknown> = Promise.resolve();
+  private file: OpenFile | null = null;
+  private pending = 0;
+  private releaseTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
     readonly path: string,
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
-    private readonly catalog: string,
+    private readonly releaseAfterMs: number,
   ) {}
 
-  /** Opens `path`; throws `DestinationBusyError` when another process holds the file's lock. */
-  static async open(path: string): Promise<DuckDBSession> {
+  /** A session for `path`; opens the file once now, so a held or unreadable file fails here. */
+  static async open(path: string, releaseAfterMs = RELEASE_AFTER_MS): Promise<DuckDBSession> {
+    const session = new DuckDBSession(path, releaseAfterMs);
+    await session.exclusive(() => Promise.resolve());
+    return session;
+  }
+
+  /** Runs `work` alone on the connection, after every earlier call finished. */
+  exclusive<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
+    this.pending++;
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    const next = this.queue
+      .then(async () => {
+        if (this.closed) throw new Error(`DuckDB session for ${this.path} is closed`);
+        return work(runner(await this.acquire()));
+      })
+      .finally(() => {
+        if (--this.pending === 0) this.scheduleRelease();
+      });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Waits for queued work, then releases the file. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.exclusive(() => {
+      this.closed = true;
+      return Promise.resolve();
+    }).then(() => this.release());
+    return this.closing;
+  }
+
+  private async acquire(): Promise<OpenFile> {
+    if (this.file !== null) return this.file;
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.fromCache(path);
+      instance = await DuckDBInstance.fromCache(this.path);
     } catch (err) {
-      throw isLockConflict(err) ? busyError(path, err) : err;
+      throw isLockConflict(err) ? busyError(this.path, err) : err;
     }
     const connection = await instance.connect();
     // Texts without an offset and TIMESTAMPTZ rendering must not depend on the worker's zone.
     await connection.run("SET SESSION TimeZone = 'UTC'");
     const [row] = (await connection.runAndReadAll('SELECT current_database() AS catalog')).getRowObjectsJson();
-    if (typeof row?.catalog !== 'string') throw new Error(`cannot read the catalog name of ${path}`);
-    return new DuckDBSession(path, instance, connection, row.catalog);
+    if (typeof row?.catalog !== 'string') throw new Error(`cannot read the catalog name of ${this.path}`);
+    this.file = { instance, connection, catalog: row.catalog };
+    return this.file;
   }
 
-  /** Runs `work` alone on the connection, after every earlier call finished. */
-  exclusive<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
-    const next = this.queue.then(() => {
-      if (this.closed) throw new Error(`DuckDB session for ${this.path} is closed`);
-      return work(this.runner);
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+  private scheduleRelease(): void {
+    if (this.closed || this.file === null || this.releaseAfterMs < 0) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = null;
+      if (this.pending === 0) this.release();
+    }, this.releaseAfterMs);
+    this.releaseTimer.unref();
   }
 
-  /** Waits for queued work, then releases the connection and this handle on the instance. Idempotent. */
-  close(): Promise<void> {
-    this.closing ??= this.exclusive(() => {
-      this.closed = true;
-      this.connection.closeSync();
-      this.instance.closeSync();
-      return Promise.resolve();
-    });
-    return this.closing;
+  private release(): void {
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    const file = this.file;
+    this.file = null;
+    file?.connection.closeSync();
+    file?.instance.closeSync();
   }
+}
 
-  private get runner(): SqlRunner {
-    const connection = this.connection;
-    return {
-      catalog: this.catalog,
-      async run(sql, params) {
-        await connection.run(sql, params);
-      },
-      async rows(sql, params) {
-        return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
-      },
-    };
-  }
+function runner(file: OpenFile): SqlRunner {
+  const { connection, catalog } = file;
+  return {
+    catalog,
+    async run(sql, params) {
+      await connection.run(sql, params);
+    },
+    async rows(sql, params) {
+      return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
+    },
+  };
 }

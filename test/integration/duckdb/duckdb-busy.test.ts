@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DestinationBusyError } from '../../../src/errors.js';
+import { RELEASE_AFTER_MS } from '../../../src/destinations/duckdb/duckdb-connection.js';
 import { openDuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
 
 /** Another process holding the DuckDB file open, as the duckdb CLI would. */
@@ -66,5 +67,23 @@ describe('DuckDB destination, file held by another process', () => {
     assert.notEqual(reopened, dest);
     assert.deepEqual(await reopened.readCheckpoint('p'), { position: null, batchId: '' });
     await reopened.close();
+  });
+
+  test('between operations the file is released, so others can read it; work while it is held fails retryably, then succeeds', async () => {
+    const file = path.join(dir, 'shared.duckdb');
+    const dest = await openDuckDBDestination(file);
+    try {
+      await dest.initCheckpoint('p', { position: null, batchId: 'one' });
+      await new Promise((r) => setTimeout(r, RELEASE_AFTER_MS + 500));
+      const reader = await holdFile(file); // a user's session on the file, between two batches
+      try {
+        await assert.rejects(dest.readCheckpoint('p'), (err: unknown) => err instanceof DestinationBusyError && !err.nonRetryable);
+      } finally {
+        await release(reader);
+      }
+      assert.deepEqual(await dest.readCheckpoint('p'), { position: null, batchId: 'one' }, 'nothing was lost');
+    } finally {
+      await dest.close();
+    }
   });
 });
