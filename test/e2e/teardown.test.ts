@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { closeAllDuckDBDestinations, openDuckDBDestination } from '../../src/destinations/duckdb/duckdb-destination.js';
+import { holdDuckDBFile, releaseHeldFile } from '../helpers/duckdb.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
@@ -40,11 +41,16 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stdout, /e2e_td: stopped/);
 
-    // This process (its h.worker) still holds the DuckDB file: teardown must fail before touching the source.
-    const held = await cli('teardown', 'e2e_td');
-    assert.equal(held.code, 1);
-    assert.match(held.stderr, /td\.duckdb is open in another process/);
-    assert.equal(await slots(), 1, 'the slot survives a failed teardown');
+    // Someone holds the DuckDB file (a user's session): teardown must fail before touching the source.
+    const holder = await holdDuckDBFile(spec.destination.path);
+    try {
+      const held = await cli('teardown', 'e2e_td');
+      assert.equal(held.code, 1);
+      assert.match(held.stderr, /td\.duckdb is open in another process/);
+      assert.equal(await slots(), 1, 'the slot survives a failed teardown');
+    } finally {
+      await releaseHeldFile(holder);
+    }
 
     await h.worker.stop();
     await closeAllDuckDBDestinations();

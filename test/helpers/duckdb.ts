@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /**
@@ -13,4 +15,22 @@ export async function duckQuery(path: string, sql: string): Promise<Record<strin
   } finally {
     connection.closeSync();
   }
+}
+
+/** Another process holding the DuckDB file open, as a user's duckdb CLI session would. */
+export async function holdDuckDBFile(file: string): Promise<ChildProcess> {
+  const script = `const { DuckDBInstance } = require('@duckdb/node-api');
+    DuckDBInstance.create(${JSON.stringify(file)}).then(
+      () => { console.log('open'); setInterval(() => {}, 1000); },
+      (err) => { console.log('failed: ' + err.message); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [data] = (await once(child.stdout, 'data')) as [Buffer];
+  if (!data.toString().startsWith('open')) throw new Error(`the other process could not open ${file}: ${data.toString()}`);
+  return child;
+}
+
+export async function releaseHeldFile(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill();
+  await exited;
 }

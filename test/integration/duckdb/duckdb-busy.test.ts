@@ -1,31 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DestinationBusyError } from '../../../src/errors.js';
 import { RELEASE_AFTER_MS } from '../../../src/destinations/duckdb/duckdb-connection.js';
 import { openDuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
-
-/** Another process holding the DuckDB file open, as the duckdb CLI would. */
-async function holdFile(file: string): Promise<ChildProcess> {
-  const script = `const { DuckDBInstance } = require('@duckdb/node-api');
-    DuckDBInstance.create(${JSON.stringify(file)}).then(
-      () => { console.log('open'); setInterval(() => {}, 1000); },
-      (err) => { console.log('failed: ' + err.message); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [data] = (await once(child.stdout, 'data')) as [Buffer];
-  if (!data.toString().startsWith('open')) throw new Error(`the other process could not open ${file}: ${data.toString()}`);
-  return child;
-}
-
-async function release(child: ChildProcess): Promise<void> {
-  const exited = once(child, 'exit');
-  child.kill();
-  await exited;
-}
+import { holdDuckDBFile as holdFile, releaseHeldFile as release } from '../../helpers/duckdb.js';
 
 describe('DuckDB destination, file held by another process', () => {
   let dir: string;
