@@ -86,7 +86,8 @@ export function numericScalar(typmod: number): Scalar {
     duckType: `DECIMAL(${precision},${scale})`,
     convert: (text, warn) => {
       if (/^-?[0-9]/.test(text)) return text;
-      warn(`numeric value ${text} does not fit DECIMAL(${precision},${scale}); staged as NULL`);
+      // The value itself stays out of logs (row data); NaN and ±Infinity are what reaches here.
+      warn(`a numeric value that does not fit DECIMAL(${precision},${scale}) (NaN or Infinity) is staged as NULL`);
       return null;
     },
   };
