@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { ChangeEvent, RowEvent } from '../../../src/model/change-event.js';
@@ -125,4 +126,22 @@ export async function dropOwnTables(db: pg.Client): Promise<void> {
     [`%\\_${process.pid}\\_%`],
   );
   for (const { t } of res.rows) await db.query(`DROP TABLE IF EXISTS ${t} CASCADE`);
+}
+
+/**
+ * Registers before/after hooks (call inside `describe`): a connection to the test database, and
+ * afterwards cleanup of every source pushed to `sources` and of the tables the file created.
+ */
+export function sourceSuite(): { readonly db: pg.Client; sources: PostgresSource[] } {
+  const suite = { db: undefined as unknown as pg.Client, sources: [] as PostgresSource[] };
+  before(async () => {
+    await ensureTestDatabase();
+    suite.db = await sql();
+  });
+  after(async () => {
+    for (const s of suite.sources) await cleanup(s);
+    await dropOwnTables(suite.db);
+    await suite.db.end();
+  });
+  return suite;
 }

@@ -1,33 +1,23 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
 import { NoPrimaryKeyError, SourceConnectionError, SourceSettingError, TableNotFoundError } from '../../../src/errors.js';
 import type { PipelineSpec, PostgresSourceSpec } from '../../../src/model/pipeline-spec.js';
 import type { PgPosition } from '../../../src/model/position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { cleanup, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
+import { makeSpec, newSource, sourceSuite, uniqueName } from './pg-test-helpers.js';
 
 describe('PostgreSQL preflight, prepare and teardown', () => {
-  let db: pg.Client;
-  const sources: PostgresSource[] = [];
+  const suite = sourceSuite();
+  const sources = suite.sources;
   const track = (spec: PipelineSpec): PostgresSource => {
     const s = newSource(spec);
     sources.push(s);
     return s;
   };
-  before(async () => {
-    await ensureTestDatabase();
-    db = await sql();
-  });
-  after(async () => {
-    for (const s of sources) await cleanup(s);
-    await dropOwnTables(db);
-    await db.end();
-  });
 
   test('a good table passes without warnings, TOAST-able columns included', async () => {
     const name = uniqueName('dt_pf');
-    await db.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, body text, n int)`);
+    await suite.db.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, body text, n int)`);
     const report = await track(makeSpec(name, [`public.${name}`])).preflight();
     assert.deepEqual(report.tables.map((t) => [t.table, t.primaryKey, t.columns.map((c) => c.duckType)]), [[`public.${name}`, ['id'], ['BIGINT', 'VARCHAR', 'INTEGER']]]);
     assert.deepEqual(report.warnings, []);
@@ -35,7 +25,7 @@ describe('PostgreSQL preflight, prepare and teardown', () => {
 
   test('a missing table names similar ones', async () => {
     const name = uniqueName('dt_orders');
-    await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
     const typo = `${name.slice(0, -1)}x_`;
     await assert.rejects(track(makeSpec(name, [`public.${typo}`])).preflight(), (e: unknown) => {
       assert.ok(e instanceof TableNotFoundError);
@@ -47,18 +37,18 @@ describe('PostgreSQL preflight, prepare and teardown', () => {
 
   test('no primary key: error in merge mode, fine in append with REPLICA IDENTITY FULL', async () => {
     const name = uniqueName('dt_nopk');
-    await db.query(`CREATE TABLE ${name} (v int)`);
+    await suite.db.query(`CREATE TABLE ${name} (v int)`);
     await assert.rejects(track(makeSpec(name, [`public.${name}`])).preflight(), (e: unknown) => e instanceof NoPrimaryKeyError && /keyless: append/.test(e.message));
     await assert.rejects(track(makeSpec(name, [`public.${name}`], { keyless: 'append' })).preflight(), /REPLICA IDENTITY FULL/);
-    await db.query(`ALTER TABLE ${name} REPLICA IDENTITY FULL`);
+    await suite.db.query(`ALTER TABLE ${name} REPLICA IDENTITY FULL`);
     const ok = await track(makeSpec(name, [`public.${name}`], { keyless: 'append' })).preflight();
     assert.deepEqual(ok.tables[0]?.primaryKey, []);
   });
 
   test('REPLICA IDENTITY NOTHING is refused', async () => {
     const name = uniqueName('dt_nothing');
-    await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
-    await db.query(`ALTER TABLE ${name} REPLICA IDENTITY NOTHING`);
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
+    await suite.db.query(`ALTER TABLE ${name} REPLICA IDENTITY NOTHING`);
     await assert.rejects(track(makeSpec(name, [`public.${name}`])).preflight(), (e: unknown) => e instanceof SourceSettingError && /NOTHING/.test(e.message));
   });
 
@@ -73,8 +63,8 @@ describe('PostgreSQL preflight, prepare and teardown', () => {
   test('prepare is idempotent, extends the publication, and teardown removes slot and publication', async () => {
     const a = uniqueName('dt_prep_a');
     const b = uniqueName('dt_prep_b');
-    await db.query(`CREATE TABLE ${a} (id int PRIMARY KEY)`);
-    await db.query(`CREATE TABLE ${b} (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE TABLE ${a} (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE TABLE ${b} (id int PRIMARY KEY)`);
     const spec = makeSpec(a, [`public.${a}`], { snapshot: { enabled: false, chunkRows: 10 } });
     const first = track(spec);
     const p1 = await first.prepare();
@@ -82,10 +72,10 @@ describe('PostgreSQL preflight, prepare and teardown', () => {
     const wider = track({ ...spec, source: { ...(spec.source as PostgresSourceSpec), tables: [`public.${a}`, `public.${b}`] } });
     const p2 = await wider.prepare();
     assert.equal((p2.position as PgPosition).lsn, (p1.position as PgPosition).lsn, 'the existing slot is reused');
-    const published = await db.query('SELECT tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1', [a]);
+    const published = await suite.db.query('SELECT tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1', [a]);
     assert.deepEqual(published.rows.map((r: { tablename: string }) => r.tablename), [a, b].sort());
     await wider.teardown();
-    assert.equal((await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [a])).rowCount, 0);
-    assert.equal((await db.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [a])).rowCount, 0);
+    assert.equal((await suite.db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [a])).rowCount, 0);
+    assert.equal((await suite.db.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [a])).rowCount, 0);
   });
 });

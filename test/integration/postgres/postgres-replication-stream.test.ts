@@ -1,30 +1,20 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
 import type { PgPosition } from '../../../src/model/position.js';
 import { pgClientConfig, SESSION_OPTIONS } from '../../../src/sources/postgres/postgres-connection.js';
 import { parseLsn } from '../../../src/sources/postgres/postgres-position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
 import { PgReplicationStream } from '../../../src/sources/postgres/postgres-stream.js';
 import type { PostgresSourceSpec } from '../../../src/model/pipeline-spec.js';
-import { captureUntil, cleanup, dropOwnTables, ensureTestDatabase, logger, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
+import { captureUntil, logger, makeSpec, newSource, sourceSuite, uniqueName, valuesOf } from './pg-test-helpers.js';
 
 describe('PostgreSQL replication stream', () => {
-  let db: pg.Client;
-  const sources: PostgresSource[] = [];
-  before(async () => {
-    await ensureTestDatabase();
-    db = await sql();
-  });
-  after(async () => {
-    for (const s of sources) await cleanup(s);
-    await dropOwnTables(db);
-    await db.end();
-  });
+  const suite = sourceSuite();
+  const sources = suite.sources;
 
   async function setup(): Promise<{ name: string; source: PostgresSource; spec: PostgresSourceSpec; start: PgPosition }> {
     const name = uniqueName('dt_rs');
-    await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
     const spec = makeSpec(name, [`public.${name}`], { snapshot: { enabled: false, chunkRows: 10 } });
     const source = newSource(spec);
     sources.push(source);
@@ -41,7 +31,7 @@ describe('PostgreSQL replication stream', () => {
     try {
       await new Promise((r) => setTimeout(r, 3500));
       assert.equal(stream.failed, false);
-      const slot = await db.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [spec.slot]);
+      const slot = await suite.db.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [spec.slot]);
       assert.equal(slot.rows[0]?.l, start.ackLsn, 'nothing beyond the durable LSN was acknowledged');
     } finally {
       await stream.close();
@@ -50,7 +40,7 @@ describe('PostgreSQL replication stream', () => {
 
   test('the queue is bounded by bytes (the socket is paused), and nothing is lost', async () => {
     const { name, spec, start } = await setup();
-    await db.query(`INSERT INTO ${name} SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`);
     const signal = new AbortController().signal;
     const stream = await PgReplicationStream.open(
       { client: pgClientConfig(spec, undefined), slot: spec.slot, publication: spec.publication, logger, maxQueueBytes: 50_000 },
@@ -75,11 +65,11 @@ describe('PostgreSQL replication stream', () => {
     const source = newSource(makeSpec(name, [`public.${name}`], { snapshot: { enabled: false, chunkRows: 10 } }));
     sources.push(source);
     const start = await source.prepare();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
     const a = await captureUntil(source, start, 1);
-    await db.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [spec.slot]);
+    await suite.db.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [spec.slot]);
     await new Promise((r) => setTimeout(r, 300));
-    await db.query(`INSERT INTO ${name} VALUES (2, 'b')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b')`);
     let got: ReturnType<typeof valuesOf> = [];
     for (let i = 0; i < 5 && got.length === 0; i++) {
       try {

@@ -1,30 +1,19 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { PgPosition } from '../../../src/model/position.js';
 import type { RowEvent } from '../../../src/model/change-event.js';
 import { comparePgPositions, parseLsn } from '../../../src/sources/postgres/postgres-position.js';
-import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, cleanup, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName } from './pg-test-helpers.js';
+import { captureOnce, captureUntil, makeSpec, newSource, sourceSuite, uniqueName } from './pg-test-helpers.js';
 
 describe('PostgreSQL snapshot then streaming', () => {
-  let db: pg.Client;
-  const sources: PostgresSource[] = [];
-  before(async () => {
-    await ensureTestDatabase();
-    db = await sql();
-  });
-  after(async () => {
-    for (const s of sources) await cleanup(s);
-    await dropOwnTables(db);
-    await db.end();
-  });
+  const suite = sourceSuite();
+  const sources = suite.sources;
 
   test('chunks, resume mid-table, changes during the snapshot, then I/U/D with positions', async () => {
     const name = uniqueName('dt_snap');
-    await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
-    await db.query(`INSERT INTO ${name} SELECT g, 'row ' || g FROM generate_series(1, 10) g`);
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g, 'row ' || g FROM generate_series(1, 10) g`);
     const spec = makeSpec(name, [`public.${name}`], { snapshot: { enabled: true, chunkRows: 4 } });
     const source = newSource(spec);
     sources.push(source);
@@ -36,8 +25,8 @@ describe('PostgreSQL snapshot then streaming', () => {
     const start = initial.snapshot?.startPosition as PgPosition;
 
     // Committed after the slot's consistent point: invisible to the snapshot, must be streamed.
-    await db.query(`INSERT INTO ${name} VALUES (11, 'during')`);
-    await db.query(`UPDATE ${name} SET v = 'changed' WHERE id = 2`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (11, 'during')`);
+    await suite.db.query(`UPDATE ${name} SET v = 'changed' WHERE id = 2`);
 
     const c1 = await captureOnce(source, initial);
     assert.deepEqual(c1.sink.rows.map((e) => e.values[0]), ['1', '2', '3', '4']);
@@ -71,11 +60,11 @@ describe('PostgreSQL snapshot then streaming', () => {
       assert.equal(e.seq, 0);
     }
 
-    await db.query('BEGIN');
-    await db.query(`INSERT INTO ${name} VALUES (12, 'x')`);
-    await db.query(`UPDATE ${name} SET v = 'y' WHERE id = 12`);
-    await db.query(`DELETE FROM ${name} WHERE id = 1`);
-    await db.query('COMMIT');
+    await suite.db.query('BEGIN');
+    await suite.db.query(`INSERT INTO ${name} VALUES (12, 'x')`);
+    await suite.db.query(`UPDATE ${name} SET v = 'y' WHERE id = 12`);
+    await suite.db.query(`DELETE FROM ${name} WHERE id = 1`);
+    await suite.db.query('COMMIT');
     const s2 = await captureUntil(restarted, s1.to, 3);
     const txn = s2.events as RowEvent[];
     assert.deepEqual(txn.map((e) => [e.op, e.seq]), [['insert', 0], ['update', 1], ['delete', 2]]);
@@ -91,10 +80,10 @@ describe('PostgreSQL snapshot then streaming', () => {
 
   test('keyless table in append mode is copied by page ranges, bounded per chunk', async () => {
     const name = uniqueName('dt_keyless');
-    await db.query(`CREATE TABLE ${name} (v int) WITH (fillfactor = 10)`);
-    await db.query(`ALTER TABLE ${name} REPLICA IDENTITY FULL`);
-    await db.query(`INSERT INTO ${name} SELECT g FROM generate_series(1, 500) g`);
-    await db.query(`ANALYZE ${name}`);
+    await suite.db.query(`CREATE TABLE ${name} (v int) WITH (fillfactor = 10)`);
+    await suite.db.query(`ALTER TABLE ${name} REPLICA IDENTITY FULL`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g FROM generate_series(1, 500) g`);
+    await suite.db.query(`ANALYZE ${name}`);
     const spec = makeSpec(name, [`public.${name}`], { mode: 'append', snapshot: { enabled: true, chunkRows: 100 } });
     const source = newSource(spec);
     sources.push(source);

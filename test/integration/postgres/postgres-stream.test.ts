@@ -1,6 +1,5 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,25 +10,16 @@ import type { RowEvent } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { PgPosition } from '../../../src/model/position.js';
 import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, cleanup, ctx, LIMITS, dropOwnTables, ensureTestDatabase, makeSpec, newSource, sql, uniqueName, valuesOf } from './pg-test-helpers.js';
+import { captureOnce, captureUntil, ctx, makeSpec, newSource, LIMITS, sourceSuite, uniqueName, valuesOf } from './pg-test-helpers.js';
 
 describe('PostgreSQL streaming', () => {
-  let db: pg.Client;
-  const sources: PostgresSource[] = [];
-  before(async () => {
-    await ensureTestDatabase();
-    db = await sql();
-  });
-  after(async () => {
-    for (const s of sources) await cleanup(s);
-    await dropOwnTables(db);
-    await db.end();
-  });
+  const suite = sourceSuite();
+  const sources = suite.sources;
 
   /** A table with a pipeline streaming it (no snapshot); returns the initial checkpoint. */
   async function streaming(columns = 'id int PRIMARY KEY, v text'): Promise<{ name: string; source: PostgresSource; start: Checkpoint; spec: ReturnType<typeof makeSpec> }> {
     const name = uniqueName('dt_stream');
-    await db.query(`CREATE TABLE ${name} (${columns})`);
+    await suite.db.query(`CREATE TABLE ${name} (${columns})`);
     const spec = makeSpec(name, [`public.${name}`], { snapshot: { enabled: false, chunkRows: 100 } });
     const source = newSource(spec);
     sources.push(source);
@@ -41,8 +31,8 @@ describe('PostgreSQL streaming', () => {
 
   test('capturing twice from the same checkpoint without acknowledging repeats the events', async () => {
     const { name, source, start } = await streaming();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a'), (2, 'b')`);
-    await db.query(`UPDATE ${name} SET v = 'c' WHERE id = 1`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a'), (2, 'b')`);
+    await suite.db.query(`UPDATE ${name} SET v = 'c' WHERE id = 1`);
     const first = await captureUntil(source, start, 3);
     assert.equal(first.events.length, 3);
     const again = await captureUntil(source, start, 3);
@@ -52,25 +42,25 @@ describe('PostgreSQL streaming', () => {
 
   test('acknowledge moves the slot exactly; a new instance resumes without redelivering, skipping what the slot resends', async () => {
     const { name, source, start, spec } = await streaming();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
     const a = await captureUntil(source, start, 1);
     await source.acknowledge(a.to);
     const ack = (a.to.position as PgPosition).ackLsn;
     let flushed = '';
     for (let i = 0; i < 50 && flushed !== ack; i++) {
-      flushed = (await db.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [spec.source.kind === 'postgres' ? spec.source.slot : ''])).rows[0]?.l ?? '';
+      flushed = (await suite.db.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [spec.source.kind === 'postgres' ? spec.source.slot : ''])).rows[0]?.l ?? '';
       if (flushed !== ack) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(flushed, ack, 'the server holds exactly the acknowledged LSN (not one past it)');
 
-    await db.query(`INSERT INTO ${name} VALUES (2, 'b')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b')`);
     const b = await captureUntil(source, a.to, 1);
     assert.deepEqual(valuesOf(b.events), [{ op: 'insert', values: ['2', 'b'] }]);
     // b is "loaded" but not acknowledged: the slot still resends it; a restarted worker must skip it.
     await source.close();
     const restarted = newSource(spec);
     sources.push(restarted);
-    await db.query(`INSERT INTO ${name} VALUES (3, 'c')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (3, 'c')`);
     const c = await captureUntil(restarted, b.to, 1);
     assert.deepEqual(valuesOf(c.events), [{ op: 'insert', values: ['3', 'c'] }]);
     const idle = await captureOnce(restarted, c.to, { idleWaitMs: 300 });
@@ -79,7 +69,7 @@ describe('PostgreSQL streaming', () => {
 
   test('a large transaction is split across batches by maxRows and resumes by seq', async () => {
     const { name, source, start, spec } = await streaming();
-    await db.query(`INSERT INTO ${name} SELECT g, 'v' || g FROM generate_series(1, 25) g`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g, 'v' || g FROM generate_series(1, 25) g`);
     const b1 = await captureOnce(source, start, { maxRows: 10, idleWaitMs: 3000 });
     assert.deepEqual(b1.sink.rows.map((e) => e.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const p1 = b1.to.position as PgPosition;
@@ -104,9 +94,9 @@ describe('PostgreSQL streaming', () => {
 
   test('ADD COLUMN mid-stream declares the new schema', async () => {
     const { name, source, start } = await streaming();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
-    await db.query(`ALTER TABLE ${name} ADD COLUMN amount numeric(10,2)`);
-    await db.query(`INSERT INTO ${name} VALUES (2, 'b', 12.5)`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN amount numeric(10,2)`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b', 12.5)`);
     const r = await captureUntil(source, start, 2);
     assert.deepEqual(valuesOf(r.events), [{ op: 'insert', values: ['1', 'a'] }, { op: 'insert', values: ['2', 'b', '12.50'] }]);
     assert.ok(r.schemaChanges.some((n) => n.includes('added column amount (numeric(10,2))')), r.schemaChanges.join('; '));
@@ -114,8 +104,8 @@ describe('PostgreSQL streaming', () => {
 
   test('ADD COLUMN is reported and declared to the sink of the batch that sees it', async () => {
     const { name, source, start } = await streaming();
-    await db.query(`ALTER TABLE ${name} ADD COLUMN flag boolean`);
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a', true)`);
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN flag boolean`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a', true)`);
     const r = await captureOnce(source, start, { idleWaitMs: 3000 });
     assert.deepEqual(r.sink.schemas.at(-1)?.columns.map((c) => [c.name, c.duckType]), [['id', 'INTEGER'], ['v', 'VARCHAR'], ['flag', 'BOOLEAN']]);
     assert.deepEqual(r.sink.rows[0]?.values, ['1', 'a', 'true']);
@@ -123,9 +113,9 @@ describe('PostgreSQL streaming', () => {
 
   test('an unchanged TOASTed value is undefined (not sent), not null', async () => {
     const { name, source, start } = await streaming('id int PRIMARY KEY, body text, n int');
-    await db.query(`INSERT INTO ${name} SELECT 1, string_agg(md5(random()::text), ''), 1 FROM generate_series(1, 700)`);
-    await db.query(`UPDATE ${name} SET n = 2 WHERE id = 1`);
-    await db.query(`UPDATE ${name} SET body = NULL WHERE id = 1`);
+    await suite.db.query(`INSERT INTO ${name} SELECT 1, string_agg(md5(random()::text), ''), 1 FROM generate_series(1, 700)`);
+    await suite.db.query(`UPDATE ${name} SET n = 2 WHERE id = 1`);
+    await suite.db.query(`UPDATE ${name} SET body = NULL WHERE id = 1`);
     const r = await captureUntil(source, start, 3);
     const [ins, upd, cleared] = r.events as RowEvent[];
     assert.equal((ins?.values[1] as string).length, 700 * 32);
@@ -137,55 +127,55 @@ describe('PostgreSQL streaming', () => {
 
   test('TRUNCATE arrives as a truncate event', async () => {
     const { name, source, start } = await streaming();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
-    await db.query(`TRUNCATE ${name}`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`TRUNCATE ${name}`);
     const r = await captureUntil(source, start, 2);
     assert.deepEqual(r.events.map((e) => [e.op, e.table]), [['insert', `public.${name}`], ['truncate', `public.${name}`]]);
   });
 
   test('schema.* picks up a table created later, without a restart', async () => {
     const schema = uniqueName('dt_schema');
-    await db.query(`CREATE SCHEMA ${schema}`);
-    await db.query(`CREATE TABLE ${schema}.a (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE SCHEMA ${schema}`);
+    await suite.db.query(`CREATE TABLE ${schema}.a (id int PRIMARY KEY)`);
     const spec = makeSpec(schema, [`${schema}.*`], { snapshot: { enabled: false, chunkRows: 100 } });
     const source = newSource(spec);
     sources.push(source);
     const start = await source.prepare();
     const idle = await captureOnce(source, start, { idleWaitMs: 200 });
-    await db.query(`CREATE TABLE ${schema}.later (id int PRIMARY KEY, t text)`);
-    await db.query(`INSERT INTO ${schema}.a VALUES (1)`);
-    await db.query(`INSERT INTO ${schema}.later VALUES (7, 'new')`);
+    await suite.db.query(`CREATE TABLE ${schema}.later (id int PRIMARY KEY, t text)`);
+    await suite.db.query(`INSERT INTO ${schema}.a VALUES (1)`);
+    await suite.db.query(`INSERT INTO ${schema}.later VALUES (7, 'new')`);
     const r = await captureUntil(source, idle.to, 2);
     assert.deepEqual(r.events.map((e) => e.table), [`${schema}.a`, `${schema}.later`]);
     assert.ok(r.schemaChanges.some((n) => n.startsWith(`${schema}.later: new table`)), r.schemaChanges.join('; '));
     await source.teardown();
-    await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    await suite.db.query(`DROP SCHEMA ${schema} CASCADE`);
   });
 
   test('tables outside the selection are ignored when the publication is wider', async () => {
     const schema = uniqueName('dt_wide');
-    await db.query(`CREATE SCHEMA ${schema}`);
-    await db.query(`CREATE TABLE ${schema}.a (id int PRIMARY KEY)`);
-    await db.query(`CREATE TABLE ${schema}.other (id int PRIMARY KEY)`);
-    await db.query(`CREATE PUBLICATION ${schema} FOR TABLES IN SCHEMA ${schema}`);
+    await suite.db.query(`CREATE SCHEMA ${schema}`);
+    await suite.db.query(`CREATE TABLE ${schema}.a (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE TABLE ${schema}.other (id int PRIMARY KEY)`);
+    await suite.db.query(`CREATE PUBLICATION ${schema} FOR TABLES IN SCHEMA ${schema}`);
     const spec = makeSpec(schema, [`${schema}.a`], { snapshot: { enabled: false, chunkRows: 100 } });
     const source = newSource(spec);
     sources.push(source);
     const start = await source.prepare();
-    await db.query(`INSERT INTO ${schema}.other VALUES (1)`);
-    await db.query(`INSERT INTO ${schema}.a VALUES (2)`);
+    await suite.db.query(`INSERT INTO ${schema}.other VALUES (1)`);
+    await suite.db.query(`INSERT INTO ${schema}.a VALUES (2)`);
     const r = await captureUntil(source, start, 1);
     assert.deepEqual(valuesOf(r.events), [{ op: 'insert', values: ['2'] }]);
     assert.ok(r.events.every((e) => e.table === `${schema}.a`));
     await source.teardown();
-    await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    await suite.db.query(`DROP SCHEMA ${schema} CASCADE`);
   });
 
   test('a quiet table still reaches a catch-up target: idle keepalives advance the position', async () => {
     const { name, source, start } = await streaming();
     const noise = uniqueName('dt_noise');
-    await db.query(`CREATE TABLE ${noise} (id int)`);
-    await db.query(`INSERT INTO ${noise} SELECT generate_series(1, 100)`); // WAL that is not ours
+    await suite.db.query(`CREATE TABLE ${noise} (id int)`);
+    await suite.db.query(`INSERT INTO ${noise} SELECT generate_series(1, 100)`); // WAL that is not ours
     const target = await source.currentPosition();
     assert.equal(source.reached(start, target), false);
     let at = start;
@@ -193,7 +183,7 @@ describe('PostgreSQL streaming', () => {
     assert.equal(source.reached(at, target), true, `stuck at ${source.describe(at.position as PgPosition)}`);
     assert.equal(source.lagBytes(at, target), 0);
     // Nothing is skipped by the advanced position: a change right after it still arrives.
-    await db.query(`INSERT INTO ${name} VALUES (1, 'after')`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'after')`);
     const r = await captureUntil(source, at, 1);
     assert.deepEqual(valuesOf(r.events), [{ op: 'insert', values: ['1', 'after'] }]);
   });
@@ -203,16 +193,16 @@ describe('PostgreSQL streaming', () => {
     await source.teardown();
     const recreated = newSource(spec);
     sources.push(recreated);
-    await db.query('SELECT pg_switch_wal()');
+    await suite.db.query('SELECT pg_switch_wal()');
     await recreated.prepare();
     await assert.rejects(captureOnce(recreated, start), (e: unknown) => e instanceof PositionLostError && /past the loaded position/.test(e.message));
   });
 
   test('stages into the real SpoolWriter across an ADD COLUMN', async () => {
     const { name, source, start } = await streaming();
-    await db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
-    await db.query(`ALTER TABLE ${name} ADD COLUMN n int`);
-    await db.query(`INSERT INTO ${name} VALUES (2, 'b', 3)`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN n int`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b', 3)`);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'dt-spool-'));
     try {
       const spool = await SpoolWriter.create(dir, 'p', 'b1', start);
