@@ -6,6 +6,7 @@ import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker } from '../worker.js';
 import { connectClient, namespaceOf, type GlobalOptions } from './context.js';
 import { preflightAll } from './preflight.js';
+import { guardProcess } from './process-guard.js';
 import { watchProgress } from './progress.js';
 import { startPipeline } from './start.js';
 
@@ -57,10 +58,16 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let crashed = false;
+  const unguard = guardProcess(logger, () => {
+    crashed = true;
+    onSignal();
+  });
   let exitCode = 0;
   try {
     exitCode = await watchProgress(client, config.pipelines, { signal: stop.signal, untilDone: dev.catchUp });
   } finally {
+    unguard();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     worker.shutdown();
@@ -69,5 +76,5 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
     await client.connection.close();
     await server?.stop();
   }
-  return exitCode;
+  return crashed ? 1 : exitCode;
 }

@@ -5,8 +5,9 @@ import { createDevLogger, logger } from '../logger.js';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
 import { runDev } from './dev.js';
 import { preflightAll } from './preflight.js';
-import { startPipeline } from './start.js';
+import { startPipeline, waitUntilStarted, START_WAIT_MS } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
+import { stopPipeline } from './stop.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
 import { runWorker } from './worker.js';
@@ -19,6 +20,12 @@ const program = new Command('ducktail')
   .showHelpAfterError();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -48,10 +55,11 @@ program
 
 program
   .command('start')
-  .description('check the sources, then start pipelines (all when none is named)')
+  .description('check the sources and destinations, start pipelines (all when none is named), and wait until they run')
   .argument('[pipelines...]')
   .option('--catch-up', 'run until the source position seen at start is loaded, then complete', false)
-  .action(async (names: string[], opts: { catchUp: boolean }) => {
+  .option('--no-wait', `return once the workflows are started, without waiting (up to ${START_WAIT_MS / 1000} s) for them to leave phase starting`)
+  .action(async (names: string[], opts: { catchUp: boolean; wait: boolean }) => {
     const config = await loadConfig(globals().config);
     const pipelines = selectPipelines(config, names);
     for (const [name, report] of await preflightAll(pipelines, logger)) {
@@ -62,6 +70,10 @@ program
       const outcome = await startPipeline(client, config.temporal.taskQueue, spec, opts);
       process.stdout.write(`${spec.name}: ${outcome === 'started' ? 'started' : 'already running'} (workflow ${workflowId(spec.name)})\n`);
     }
+    if (!opts.wait) return;
+    const reports = await waitUntilStarted(client, config.temporal.taskQueue, pipelines.map((p) => p.name));
+    for (const r of reports) (r.ok ? process.stdout : process.stderr).write(`${r.ok ? '' : 'error: '}${r.pipeline}: ${r.message}\n`);
+    if (reports.some((r) => !r.ok)) process.exitCode = 1;
   });
 
 for (const [name, signal, done] of [
@@ -87,14 +99,25 @@ program
   .description('stop pipelines gracefully after their current batch (all when none is named)')
   .argument('[pipelines...]')
   .option('--no-wait', 'return without waiting for the workflows to finish')
-  .action(async (names: string[], opts: { wait: boolean }) => {
+  .option('--timeout <seconds>', 'give up waiting after this long (exit code 1)', seconds, 60)
+  .option('--force', 'terminate the workflows at once (safe: the checkpoint lives in DuckDB; the next start resumes from it)', false)
+  .action(async (names: string[], opts: { wait: boolean; timeout: number; force: boolean }) => {
     const config = await loadConfig(globals().config);
     const client = await connectClient(globals(), config);
     for (const spec of selectPipelines(config, names)) {
-      const handle = client.workflow.getHandle(workflowId(spec.name));
-      await handle.cancel();
-      if (opts.wait) await handle.result();
-      process.stdout.write(`${spec.name}: stopped\n`);
+      const outcome = await stopPipeline(client, spec.name, {
+        wait: opts.wait,
+        timeoutMs: opts.timeout * 1000,
+        force: opts.force,
+        say: (line) => process.stderr.write(`${line}\n`),
+      });
+      const said = {
+        stopped: 'stopped',
+        'stop requested': 'stop requested (it stops after the current batch)',
+        terminated: 'terminated (nothing is lost: the checkpoint lives in DuckDB; `ducktail start` resumes from it)',
+        'not running': 'not running',
+      }[outcome];
+      process.stdout.write(`${spec.name}: ${said}\n`);
     }
   });
 

@@ -1,10 +1,15 @@
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import { SourceRegistry } from '../activities/source-registry.js';
+import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
 import type { PreflightReport } from '../sources/source-connector.js';
 
-/** Checks each pipeline's source before anything starts, so bad set-ups fail here, clearly. */
+/**
+ * Checks each pipeline's destination and source before anything starts, so bad set-ups fail
+ * here, clearly, and change nothing (no DuckDB file, slot or publication is created).
+ */
 export async function preflightAll(pipelines: PipelineSpec[], logger: Logger): Promise<Map<string, PreflightReport>> {
+  for (const spec of pipelines) await checkDestination(spec.destination.path);
   const registry = new SourceRegistry(logger);
   const reports = new Map<string, PreflightReport>();
   try {

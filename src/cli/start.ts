@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import { workflowId } from './context.js';
+import { describeRetrying, readStatus, type PipelineStatusRow } from './status.js';
 
 export type StartOutcome = 'started' | 'already-running';
 
@@ -24,4 +25,90 @@ export async function startPipeline(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-running';
     throw err;
   }
+}
+
+/** How a started pipeline got on: `ok` false when it failed (or keeps failing) while starting. */
+export interface StartReport {
+  pipeline: string;
+  ok: boolean;
+  message: string;
+}
+
+/** How long `ducktail start` waits for pipelines to leave phase `starting`. */
+export const START_WAIT_MS = 20_000;
+
+/**
+ * Waits (up to `timeoutMs`) until each pipeline has left phase `starting`, so `ducktail start`
+ * reports a pipeline that parked in `failed` (or keeps failing) instead of claiming success.
+ * Without a worker polling the task queue nothing can happen: says so at once.
+ */
+export async function waitUntilStarted(
+  client: Client,
+  taskQueue: string,
+  pipelines: string[],
+  options: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<StartReport[]> {
+  if (!(await hasWorker(client, taskQueue))) {
+    return pipelines.map((pipeline) => ({
+      pipeline,
+      ok: true,
+      message: `no worker polls task queue ${taskQueue}, so it waits: start one with \`ducktail worker\` (or \`ducktail dev\`)`,
+    }));
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? START_WAIT_MS);
+  const reports = new Map<string, StartReport>();
+  const last = new Map<string, PipelineStatusRow>();
+  while (reports.size < pipelines.length && Date.now() < deadline) {
+    for (const pipeline of pipelines.filter((p) => !reports.has(p))) {
+      const row = await readStatus(client, pipeline).catch(() => undefined);
+      if (row === undefined) continue;
+      last.set(pipeline, row);
+      const report = await settled(client, row);
+      if (report !== null) reports.set(pipeline, report);
+    }
+    if (reports.size < pipelines.length) await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+  }
+  const seconds = Math.round((options.timeoutMs ?? START_WAIT_MS) / 1000);
+  return pipelines.map((pipeline) => {
+    const done = reports.get(pipeline);
+    if (done !== undefined) return done;
+    const retrying = last.get(pipeline)?.retrying ?? null;
+    if (retrying !== null) {
+      return {
+        pipeline,
+        ok: false,
+        message: `still starting after ${seconds} s: ${describeRetrying(retrying)}\n  fix: fix the cause (it keeps retrying; \`ducktail status ${pipeline}\` shows it), or \`ducktail stop ${pipeline}\``,
+      };
+    }
+    return { pipeline, ok: true, message: `still starting after ${seconds} s, no error so far: \`ducktail status ${pipeline}\` shows its progress` };
+  });
+}
+
+/** The outcome once a pipeline has left `starting` (or its workflow ended), else null. */
+async function settled(client: Client, row: PipelineStatusRow): Promise<StartReport | null> {
+  const { pipeline, execution, status } = row;
+  if (execution === 'COMPLETED') return { pipeline, ok: true, message: `completed (${status?.phase ?? 'done'})` };
+  if (execution !== 'RUNNING') {
+    const why = await client.workflow.getHandle(row.workflow).result().then(
+      () => '',
+      (err: unknown) => `: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+    );
+    return { pipeline, ok: false, message: `workflow ${execution.toLowerCase()}${why}` };
+  }
+  if (status === null || status.phase === 'starting') return null;
+  if (status.phase === 'failed') {
+    const e = status.lastError;
+    return { pipeline, ok: false, message: `failed while starting: ${e === null ? 'unknown error' : `${e.type}: ${e.message}`}` };
+  }
+  return { pipeline, ok: true, message: `running (${status.phase})` };
+}
+
+/** True when a worker has polled the task queue for workflow tasks recently (about the last minute). */
+export async function hasWorker(client: Client, taskQueue: string): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue, kind: 1 }, // TASK_QUEUE_KIND_NORMAL
+    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+  });
+  return (res.pollers ?? []).length > 0;
 }

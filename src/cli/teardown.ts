@@ -20,12 +20,15 @@ export async function teardownPipeline(client: Client, spec: PipelineSpec, logge
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  // Open DuckDB first: a file held by another process must fail before the source is touched.
+  // DuckDB first: a file held by another process must fail before the source is touched. (The
+  // file may be released for readers between two calls, so forget the checkpoint now rather than
+  // after the slot is gone. A source teardown that fails then leaves a pipeline that re-snapshots
+  // if started again, or finishes when `teardown` runs again.)
   const dest = await openDuckDBDestination(spec.destination.path);
   const sources = new SourceRegistry(logger);
   try {
-    await (await sources.get(spec)).teardown();
     await dest.forgetPipeline(spec.name);
+    await (await sources.get(spec)).teardown();
   } finally {
     await sources.closeAll();
     await dest.close();

@@ -3,6 +3,7 @@ import type { DucktailConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createPipelineWorker } from '../worker.js';
+import { guardProcess } from './process-guard.js';
 import { namespaceOf, temporalAddress, type GlobalOptions } from './context.js';
 
 /** Runs a worker until SIGINT/SIGTERM, then finishes the current batches and closes. */
@@ -18,10 +19,12 @@ export async function runWorker(opts: GlobalOptions, config: DucktailConfig, log
   const stop = (): void => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const unguard = guardProcess(logger, stop);
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker running');
   try {
     await worker.run();
   } finally {
+    unguard();
     await connection.close();
   }
 }

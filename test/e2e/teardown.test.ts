@@ -10,6 +10,7 @@ import { pgE2E } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { inProcessWorker, runCli } from '../helpers/temporal.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-teardown';
@@ -42,10 +43,11 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
     assert.match(stopped.stdout, /e2e_td: stopped/);
 
     // Someone holds the DuckDB file (a user's session): teardown must fail before touching the source.
-    const holder = await holdDuckDBFile(spec.destination.path);
+    // (It waits for the file up to 15 s first, as loads do, so a short query does not fail it.)
+    const holder = await waitFor('the file released by the worker', () => holdDuckDBFile(spec.destination.path), { timeoutMs: 10_000 });
     try {
       const held = await cli('teardown', 'e2e_td');
-      assert.equal(held.code, 1);
+      assert.equal(held.code, 1, held.stdout + held.stderr);
       assert.match(held.stderr, /td\.duckdb is open in another process/);
       assert.equal(await slots(), 1, 'the slot survives a failed teardown');
     } finally {

@@ -17,11 +17,14 @@ export async function duckQuery(path: string, sql: string): Promise<Record<strin
   }
 }
 
-/** Another process holding the DuckDB file open, as a user's duckdb CLI session would. */
+/**
+ * Another process holding the DuckDB file open, as a user's duckdb CLI session would (it keeps a
+ * reference to the instance: an unreferenced one is closed by the garbage collector).
+ */
 export async function holdDuckDBFile(file: string): Promise<ChildProcess> {
   const script = `const { DuckDBInstance } = require('@duckdb/node-api');
     DuckDBInstance.create(${JSON.stringify(file)}).then(
-      () => { console.log('open'); setInterval(() => {}, 1000); },
+      (db) => { globalThis.held = db; console.log('open'); setInterval(() => {}, 1000); },
       (err) => { console.log('failed: ' + err.message); process.exit(1); });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [data] = (await once(child.stdout, 'data')) as [Buffer];

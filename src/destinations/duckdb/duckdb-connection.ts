@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, type Json } from '@duckdb/node-api';
-import { busyError, isLockConflict } from './duckdb-errors.js';
+import { busyError, isLockConflict, openError } from './duckdb-errors.js';
 
 /** Runs SQL on the session's one connection; only valid inside `DuckDBSession.exclusive`. */
 export interface SqlRunner {
@@ -11,39 +11,85 @@ export interface SqlRunner {
 }
 
 /**
- * How long an idle session keeps the file open. DuckDB lets one process at a time write a file,
- * so releasing it between batches lets people query the file (e.g. with the duckdb CLI) while a
- * pipeline runs; a load that finds the file held fails with `DestinationBusyError` and is retried.
+ * How long an idle session keeps the file open. DuckDB lets one process at a time open a file
+ * for writing, so releasing it between batches lets people query the file (e.g. with the duckdb
+ * CLI) while a pipeline runs.
  */
 export const RELEASE_AFTER_MS = 1_000;
+
+/**
+ * Under steady load the session is never idle, so it also yields the file on a clock: once the
+ * file has been open `MAX_HOLD_MS` since it was last opened, it is closed after the current unit
+ * of work (a load's transaction, a checkpoint read) and stays closed for `READER_WINDOW_MS`, in
+ * which a reader retrying every ~100 ms gets in. A reader so waits at most about MAX_HOLD_MS plus
+ * one unit of work. Cost, measured on this machine on a 267 MB file (6M rows with a primary key)
+ * after 2,000-row upserts: close (DuckDB checkpoints the WAL into the file) p50 136 ms, max 309 ms;
+ * reopen p50 20 ms, max 41 ms. So a yield costs ~0.16 s plus the window per ~2 s of back-to-back
+ * work (under 25% of wall time at worst), and nothing when loads leave the file idle for
+ * `RELEASE_AFTER_MS` anyway (long captures of a large backlog). Skipping the checkpoint on these
+ * closes (`disable_checkpoint_on_shutdown`) is no cheaper: the next open replays the growing WAL
+ * (p50 140 ms, max 262 ms over 80 such cycles), and so does every reader.
+ */
+export const MAX_HOLD_MS = 2_000;
+export const READER_WINDOW_MS = 400;
+
+/**
+ * How long an open waits for another process (a reader) to release the file, retrying every
+ * `BUSY_RETRY_MS`, before failing with the retryable `DestinationBusyError` (and going through
+ * Temporal's backoff). Below the activities' 20 s heartbeat timeout, so a capture that reads its
+ * checkpoint before its first heartbeat is not timed out while it waits; loads heartbeat meanwhile.
+ */
+export const BUSY_WAIT_MS = 15_000;
+export const BUSY_RETRY_MS = 100;
+
+export interface SessionOptions {
+  releaseAfterMs?: number;
+  maxHoldMs?: number;
+  readerWindowMs?: number;
+  busyWaitMs?: number;
+}
 
 interface OpenFile {
   instance: DuckDBInstance;
   connection: DuckDBConnection;
   catalog: string;
+  openedAt: number;
 }
 
 /**
  * One connection to one DuckDB file, opened when work arrives and released after
- * `releaseAfterMs` without work. Work is queued so no two statements ever run at once on the
- * connection and a transaction's statements are never interleaved with another caller's.
+ * `releaseAfterMs` without work, or after `maxHoldMs` of back-to-back work; after every release
+ * the file stays closed for `readerWindowMs`, so a reader that retries gets in.
+ * Work is queued so no two statements ever run at once on the connection and a transaction's
+ * statements are never interleaved with another caller's.
  */
 export class DuckDBSession {
   private queue: Promise<unknown> = Promise.resolve();
   private file: OpenFile | null = null;
   private pending = 0;
   private releaseTimer: NodeJS.Timeout | null = null;
+  /** Until then the file stays closed, for readers. */
+  private closedUntil = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly releaseAfterMs: number;
+  private readonly maxHoldMs: number;
+  private readonly readerWindowMs: number;
+  private readonly busyWaitMs: number;
 
   private constructor(
     readonly path: string,
-    private readonly releaseAfterMs: number,
-  ) {}
+    options: SessionOptions,
+  ) {
+    this.releaseAfterMs = options.releaseAfterMs ?? RELEASE_AFTER_MS;
+    this.maxHoldMs = options.maxHoldMs ?? MAX_HOLD_MS;
+    this.readerWindowMs = options.readerWindowMs ?? READER_WINDOW_MS;
+    this.busyWaitMs = options.busyWaitMs ?? BUSY_WAIT_MS;
+  }
 
-  /** A session for `path`; opens the file once now, so a held or unreadable file fails here. */
-  static async open(path: string, releaseAfterMs = RELEASE_AFTER_MS): Promise<DuckDBSession> {
-    const session = new DuckDBSession(path, releaseAfterMs);
+  /** A session for `path`; opens the file once now, so an unusable file fails here (a held one after `busyWaitMs`). */
+  static async open(path: string, options: SessionOptions | number = {}): Promise<DuckDBSession> {
+    const session = new DuckDBSession(path, typeof options === 'number' ? { releaseAfterMs: options } : options);
     await session.exclusive(() => Promise.resolve());
     return session;
   }
@@ -59,6 +105,7 @@ export class DuckDBSession {
         return work(runner(await this.acquire()));
       })
       .finally(() => {
+        this.yieldIfHeldTooLong();
         if (--this.pending === 0) this.scheduleRelease();
       });
     this.queue = next.catch(() => undefined);
@@ -76,19 +123,42 @@ export class DuckDBSession {
 
   private async acquire(): Promise<OpenFile> {
     if (this.file !== null) return this.file;
-    let instance: DuckDBInstance;
+    const windowLeft = this.closedUntil - Date.now();
+    if (windowLeft > 0) await sleep(windowLeft);
+    const instance = await this.openInstance();
     try {
-      instance = await DuckDBInstance.fromCache(this.path);
+      const connection = await instance.connect();
+      // Texts without an offset and TIMESTAMPTZ rendering must not depend on the worker's zone.
+      await connection.run("SET SESSION TimeZone = 'UTC'");
+      const [row] = (await connection.runAndReadAll('SELECT current_database() AS catalog')).getRowObjectsJson();
+      if (typeof row?.catalog !== 'string') throw new Error(`cannot read the catalog name of ${this.path}`);
+      this.file = { instance, connection, catalog: row.catalog, openedAt: Date.now() };
+      return this.file;
     } catch (err) {
-      throw isLockConflict(err) ? busyError(this.path, err) : err;
+      instance.closeSync();
+      throw err;
     }
-    const connection = await instance.connect();
-    // Texts without an offset and TIMESTAMPTZ rendering must not depend on the worker's zone.
-    await connection.run("SET SESSION TimeZone = 'UTC'");
-    const [row] = (await connection.runAndReadAll('SELECT current_database() AS catalog')).getRowObjectsJson();
-    if (typeof row?.catalog !== 'string') throw new Error(`cannot read the catalog name of ${this.path}`);
-    this.file = { instance, connection, catalog: row.catalog };
-    return this.file;
+  }
+
+  /** Opens the file, waiting up to `busyWaitMs` while another process holds it. */
+  private async openInstance(): Promise<DuckDBInstance> {
+    const deadline = Date.now() + this.busyWaitMs;
+    for (;;) {
+      try {
+        return await DuckDBInstance.fromCache(this.path);
+      } catch (err) {
+        if (!isLockConflict(err)) throw openError(this.path, err);
+        if (Date.now() + BUSY_RETRY_MS > deadline) throw busyError(this.path, err);
+        await sleep(BUSY_RETRY_MS);
+      }
+    }
+  }
+
+  /** After a unit of work: close the file for a reader window if it has been open too long. */
+  private yieldIfHeldTooLong(): void {
+    if (this.file === null || this.closed || this.maxHoldMs < 0) return;
+    if (Date.now() - this.file.openedAt < this.maxHoldMs) return;
+    this.release();
   }
 
   private scheduleRelease(): void {
@@ -100,14 +170,21 @@ export class DuckDBSession {
     this.releaseTimer.unref();
   }
 
+  /** Closes the file; the next open waits out the reader window (counted from when the close has finished). */
   private release(): void {
     if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     const file = this.file;
     this.file = null;
-    file?.connection.closeSync();
-    file?.instance.closeSync();
+    if (file === null) return;
+    file.connection.closeSync();
+    file.instance.closeSync();
+    this.closedUntil = Date.now() + this.readerWindowMs;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function runner(file: OpenFile): SqlRunner {

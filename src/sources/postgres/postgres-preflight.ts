@@ -5,7 +5,8 @@ import type { PreflightReport } from '../source-connector.js';
 import type { PgCatalog} from './postgres-catalog.js';
 import { type CatalogTable } from './postgres-catalog.js';
 import { walLevelError } from './postgres-errors.js';
-import { TableSelection } from './postgres-tables.js';
+import { quoteIdent, quoteTable } from './postgres-connection.js';
+import { TableSelection, type TableRef } from './postgres-tables.js';
 
 /** Throws unless logical decoding is on. */
 export function checkWalLevel(walLevel: string): void {
@@ -76,21 +77,10 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
   if (!s.super && !s.repl) {
     throw new PrivilegeError(`user ${source.user} lacks the REPLICATION attribute`, `ALTER ROLE ${source.user} REPLICATION`);
   }
-  if (!s.pub && !s.super && !s.can_create) {
-    throw new PrivilegeError(
-      `user ${source.user} cannot create publication ${source.publication}`,
-      `GRANT CREATE ON DATABASE ${source.database} TO ${source.user}, or create the publication as its owner`,
-    );
-  }
   const selection = new TableSelection(source.tables);
-  if (selection.schemas.length > 0 && !s.pub && !s.super) {
-    throw new PrivilegeError(
-      `publishing every table of a schema (${selection.schemas.join(', ')}.*) needs a superuser in PostgreSQL 15`,
-      `have a superuser run CREATE PUBLICATION ${source.publication} FOR TABLES IN SCHEMA ${selection.schemas.join(', ')}, or list the tables`,
-    );
-  }
   const report: PreflightReport = { tables: [], warnings: [] };
   const refs = await selection.expand(client);
+  if (!s.super) await checkPublicationPrivileges(client, source, selection, refs, s.pub ? null : { canCreate: s.can_create });
   for (const ref of selection.schemas.filter((sch) => !refs.some((r) => r.schema === sch))) {
     report.warnings.push(`schema ${ref} has no tables yet; tables created in it later are captured`);
   }
@@ -103,6 +93,82 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
     report.tables.push((await catalog.build(name, table.oid, table.columns, table.primaryKey)).schema);
   }
   return report;
+}
+
+/**
+ * A non-superuser can create a publication only with CREATE on the database and ownership of every
+ * table it lists, and can add tables to an existing one only as the publication's owner and the
+ * tables' owner; `FOR TABLES IN SCHEMA` needs a superuser (PostgreSQL 15). Reading the tables
+ * (SELECT) is not enough. Checks what `prepare` will have to do and, when the user may not, gives
+ * the exact SQL an owner or admin can run instead: Ducktail then uses that publication as it is.
+ * `creating` is null when the publication exists already.
+ */
+async function checkPublicationPrivileges(
+  client: pg.Client,
+  source: PostgresSourceSpec,
+  selection: TableSelection,
+  refs: TableRef[],
+  creating: { canCreate: boolean } | null,
+): Promise<void> {
+  const pub = source.publication;
+  const explicit = refs.filter((t) => !selection.schemas.includes(t.schema) && selection.has(t.schema, t.name));
+  let tablesToAdd = explicit;
+  let schemasToAdd = selection.schemas;
+  let pubOwner: { owner: string; owns: boolean } | null = null;
+  if (creating === null) {
+    const existing = await client.query<{ puballtables: boolean; owner: string; owns: boolean }>(
+      `SELECT p.puballtables, pg_get_userbyid(p.pubowner) AS owner, pg_has_role(current_user, p.pubowner, 'USAGE') AS owns
+         FROM pg_publication p WHERE p.pubname = $1`,
+      [pub],
+    );
+    const row = existing.rows[0];
+    if (row === undefined || row.puballtables) return;
+    pubOwner = { owner: row.owner, owns: row.owns };
+    const published = await client.query<{ schemaname: string; tablename: string }>('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1', [pub]);
+    const schemas = await client.query<{ nspname: string }>(
+      `SELECT n.nspname FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid
+        JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE p.pubname = $1`,
+      [pub],
+    );
+    tablesToAdd = explicit.filter((t) => !published.rows.some((r) => r.schemaname === t.schema && r.tablename === t.name));
+    schemasToAdd = selection.schemas.filter((x) => !schemas.rows.some((r) => r.nspname === x));
+  }
+  if (tablesToAdd.length === 0 && schemasToAdd.length === 0) return;
+
+  const notOwned = await tablesNotOwned(client, tablesToAdd);
+  const problems: string[] = [];
+  if (creating !== null && !creating.canCreate) problems.push(`lacks CREATE on database ${source.database}`);
+  if (pubOwner !== null && !pubOwner.owns) problems.push(`does not own publication ${pub} (owner: ${pubOwner.owner})`);
+  if (notOwned.length > 0) problems.push(`does not own ${notOwned.map((t) => `${t.schema}.${t.name} (owner: ${t.owner})`).join(', ')}`);
+  if (schemasToAdd.length > 0) problems.push(`cannot publish whole schemas (${schemasToAdd.map((x) => `${x}.*`).join(', ')}): that needs a superuser`);
+  if (problems.length === 0) return;
+
+  const parts = [
+    ...(tablesToAdd.length > 0 ? [`TABLE ${tablesToAdd.map((t) => quoteTable(t.schema, t.name)).join(', ')}`] : []),
+    ...(schemasToAdd.length > 0 ? [`TABLES IN SCHEMA ${schemasToAdd.map(quoteIdent).join(', ')}`] : []),
+  ];
+  const sql =
+    creating !== null
+      ? `CREATE PUBLICATION ${quoteIdent(pub)} FOR ${parts.join(', ')};`
+      : parts.map((part) => `ALTER PUBLICATION ${quoteIdent(pub)} ADD ${part};`).join(' ');
+  const doing = creating !== null ? `create publication ${pub}` : `add ${[...tablesToAdd.map((t) => `${t.schema}.${t.name}`), ...schemasToAdd.map((x) => `${x}.*`)].join(', ')} to publication ${pub}`;
+  throw new PrivilegeError(
+    `user ${source.user} may read the tables but cannot ${doing}: it ${problems.join('; ')} (PostgreSQL requires ownership of each table, or a superuser; SELECT is not enough)`,
+    `have a table owner or a superuser run: ${sql} — Ducktail then uses the existing publication as it is. ` +
+      `(Or make ${source.user} a member of the owning role: GRANT <owner> TO ${source.user}.)`,
+  );
+}
+
+/** Tables the current user does not own (directly or through role membership). */
+async function tablesNotOwned(client: pg.Client, tables: TableRef[]): Promise<(TableRef & { owner: string })[]> {
+  if (tables.length === 0) return [];
+  const res = await client.query<{ nspname: string; relname: string; owner: string; owns: boolean }>(
+    `SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner) AS owner, pg_has_role(current_user, c.relowner, 'USAGE') AS owns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return res.rows.filter((r) => !r.owns).map((r) => ({ schema: r.nspname, name: r.relname, owner: r.owner }));
 }
 
 async function checkTableAccess(client: pg.Client, table: CatalogTable, name: string, user: string): Promise<void> {
