@@ -77,10 +77,43 @@ export class DestinationBusyError extends DucktailError {
 }
 
 /**
+ * Thrown when the DuckDB file holds a table this pipeline cannot write: another pipeline writes it,
+ * it holds rows of the other mode, or it was not made by Ducktail.
+ */
+export class DestinationConflictError extends DucktailError {
+  readonly type = 'DestinationConflictError';
+  readonly nonRetryable = true;
+}
+
+/**
  * Thrown when a staged batch no longer fits the stored checkpoint (it was staged from another
  * position, or its spool is gone): the workflow discards it and captures again.
  */
 export class StaleBatchError extends DucktailError {
   readonly type = 'StaleBatchError';
+  readonly nonRetryable = true;
+}
+
+/**
+ * Thrown when the DuckDB destination cannot be used as configured (missing directory, a directory
+ * or a non-DuckDB file at the path, no write permission): a retry cannot fix it.
+ */
+export class DestinationError extends DucktailError {
+  readonly type = 'DestinationError';
+  readonly nonRetryable = true;
+}
+
+/**
+ * Thrown at the activity boundary when an error that is not known to be transient has failed the
+ * same activity several attempts in a row: retrying further would stall the pipeline silently.
+ */
+export class RepeatedFailureError extends DucktailError {
+  readonly type = 'RepeatedFailure';
+  readonly nonRetryable = true;
+}
+
+/** Thrown when a CLI command gives up waiting for a pipeline (e.g. `ducktail stop` past its `--timeout`). */
+export class CommandTimeoutError extends DucktailError {
+  readonly type = 'CommandTimeoutError';
   readonly nonRetryable = true;
 }

@@ -45,6 +45,8 @@ export interface LoadBatchResult {
   skipped: boolean;
   counts: Record<string, OpCounts>;
   position: string | null;
+  /** Tables that need a re-sync before they equal the source again, each with why (empty when none). */
+  resync?: string[];
 }
 
 export interface SourcePositionInput {

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Destination } from '../destinations/destination.js';
+import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
 import { parsePipelineSpec } from '../config/load-config.js';
 import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -51,9 +52,15 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       asActivity(async () => {
         // Workflow input may have been typed into the Temporal UI: check it before using it.
         parsePipelineSpec(spec);
+        // -- destination preflight (issue 6): a bad DuckDB path fails here, clearly and non-retryably,
+        // before the source is touched (no slot or publication is created for it).
+        await checkDestination(spec.destination.path);
+        // -- end destination preflight
         const source = await sources.get(spec);
         const report = await source.preflight();
         const dest = await openDestination(spec.destination.path);
+        // Before the source is prepared: a mode change the file cannot take creates nothing there.
+        await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
         for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
         return { checkpoint, warnings: report.warnings, tables: report.tables.map((t) => t.table) };
@@ -132,6 +139,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           skipped: result.skipped,
           counts: result.skipped ? {} : result.counts,
           position: position === null ? null : source.describe(position),
+          resync: result.resync,
         };
       }),
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTableRef } from '../model/table-name.js';
 
 const pipelineName = z
   .string()
@@ -6,7 +7,11 @@ const pipelineName = z
 
 const tableName = z
   .string()
-  .regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table (database.table for MySQL), or schema.* for every table of a schema');
+  .refine((t) => parseTableRef(t) !== null, {
+    error:
+      'write tables as schema.table (database.table for MySQL), or schema.* for every table of a schema; ' +
+      'quote a name holding a dot, a space or a quote: "my schema"."Odd Name" (`db`.`Odd Name` also works); schema names cannot hold a dot',
+  });
 
 const noSecrets = {
   password: z.never({ error: 'passwords never go in ducktail.yaml; export it in the worker environment and set passwordEnv: NAME_OF_THAT_VARIABLE' }).optional(),

@@ -18,6 +18,8 @@ export interface ApplyResult {
   skipped: boolean;
   checkpoint: Checkpoint;
   counts: Record<string, OpCounts>;
+  /** Tables of the pipeline that need a re-sync before they equal the source again, each with why. */
+  resync: string[];
 }
 
 /**
@@ -41,6 +43,12 @@ export interface Destination {
    * Evolves tables first (new tables, added columns, widened types); never drops a column.
    */
   applyBatch(manifest: BatchManifest, options: ApplyOptions): Promise<ApplyResult>;
+
+  /**
+   * Records the pipeline's write mode in the file. Throws `ConfigError` (with the fix) when the
+   * file holds this pipeline's tables in the other mode. Idempotent.
+   */
+  registerPipeline(pipeline: string, mode: WriteMode): Promise<void>;
 
   /** Removes the pipeline's checkpoint and internal state (tables with data are kept). */
   forgetPipeline(pipeline: string): Promise<void>;

@@ -6,7 +6,7 @@ import type { TableSchema } from './table-schema.js';
  * A run of staged rows for one table under one schema, or a truncate of that table.
  * Segments are applied in manifest order.
  */
-export type Segment = RowSegment | TruncateSegment;
+export type Segment = RowSegment | TruncateSegment | RenameSegment;
 
 export interface RowSegment {
   kind: 'rows';
@@ -24,6 +24,16 @@ export interface TruncateSegment {
   position: string;
   commitTs: string | null;
   seq: number;
+}
+
+/**
+ * Columns renamed at the source (MySQL/MariaDB `RENAME COLUMN`/`CHANGE`, known from the DDL text):
+ * the destination renames them in place, so rows not touched since keep their values.
+ */
+export interface RenameSegment {
+  kind: 'rename';
+  table: string;
+  renames: { from: string; to: string }[];
 }
 
 export type OpCounts = Partial<Record<Op, number>>;

@@ -23,6 +23,12 @@ interface EventBase {
 export interface RowEvent extends EventBase {
   op: RowOp;
   values: (string | null | undefined)[];
+  /**
+   * For an update that changed the primary key: the key before it, in primary-key order. The old
+   * key no longer exists at the source (MERGE retires it); values the event did not send come
+   * from the row under the old key.
+   */
+  oldKey?: (string | null)[];
 }
 
 export interface TruncateEvent extends EventBase {

@@ -13,6 +13,22 @@ export interface ColumnSchema {
   /** DuckDB column type (e.g. `DECIMAL(12,2)`, `TIMESTAMPTZ`, `VARCHAR[]`). */
   duckType: string;
   encoding: ValueEncoding;
+  /**
+   * The column's identity at the source that survives a rename (PostgreSQL's `attnum`); absent
+   * when the source has none. Lets the destination tell a rename from a drop plus an add.
+   */
+  id?: number;
+  /**
+   * What rows that existed before this column was added read at the source, as staged text
+   * (PostgreSQL's missing value of an `ADD COLUMN … DEFAULT <constant>`, MySQL's column default);
+   * null or absent: NULL. The destination fills them in when it adds the column to a table with rows.
+   */
+  backfill?: string | null;
+  /**
+   * The source cannot tell what rows that existed before this column was added hold (a volatile
+   * default rewrote the table): adding it to a table with rows marks that table for re-sync.
+   */
+  backfillUnknown?: true;
 }
 
 /** A source table's shape at one point in the stream. `table` is `schema.name` (database.name for MySQL). */

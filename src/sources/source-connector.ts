@@ -8,6 +8,16 @@ import type { TableSchema } from '../model/table-schema.js';
 export interface BatchSink {
   /** Declares the schema of following events of `schema.table`. Call before a table's first event and after every change. */
   setSchema(schema: TableSchema): void;
+  /**
+   * False when `schema` changes a table this batch already wrote rows of: the capture must end the
+   * batch before that event (DuckDB cannot apply a schema change after rows of a table in one
+   * transaction) and start the next batch with it.
+   */
+  accepts(schema: TableSchema): boolean;
+  /** True when this batch wrote rows or a truncate of `table`. */
+  hasChanges(table: string): boolean;
+  /** Records columns the source renamed (from DDL); only while `hasChanges(table)` is false. */
+  renameColumns(table: string, renames: { from: string; to: string }[]): void;
   /** Stages one event; waits when the sink is backed up (backpressure). */
   write(event: ChangeEvent): Promise<void>;
   /** Events written so far. */

@@ -2,10 +2,11 @@ import { OP_CODES, type RowEvent } from '../model/change-event.js';
 
 /**
  * One staged row, one line of newline-delimited JSON:
- * `{"n":ordinal,"o":op code,"q":seq,"p":position,"t":commit ts|null,"u":[unsent column indexes]|null,"c":[values]}`
+ * `{"n":ordinal,"o":op code,"q":seq,"p":position,"t":commit ts|null,"u":[unsent column indexes]|null,"c":[values],"k":[old key]|null}`
  * - `n` orders rows within the whole batch (0-based, increasing);
  * - `o` is an `OP_CODES` letter; `c` holds every column of the segment's schema as text or null;
- * - `u` lists 0-based indexes of columns whose value was not sent (keep the destination's value).
+ * - `u` lists 0-based indexes of columns whose value was not sent (keep the destination's value);
+ * - `k` holds the primary key before an update that changed it (primary-key order), else null.
  */
 export interface SpoolLine {
   n: number;
@@ -15,11 +16,12 @@ export interface SpoolLine {
   t: string | null;
   u: number[] | null;
   c: (string | null)[];
+  k: (string | null)[] | null;
 }
 
 /** Column spec for DuckDB's `read_json(..., columns = ...)` over a spool file. */
 export const SPOOL_JSON_COLUMNS =
-  "{n: 'BIGINT', o: 'VARCHAR', q: 'BIGINT', p: 'VARCHAR', t: 'VARCHAR', u: 'INTEGER[]', c: 'VARCHAR[]'}";
+  "{n: 'BIGINT', o: 'VARCHAR', q: 'BIGINT', p: 'VARCHAR', t: 'VARCHAR', u: 'INTEGER[]', c: 'VARCHAR[]', k: 'VARCHAR[]'}";
 
 export function encodeSpoolLine(ordinal: number, event: RowEvent): string {
   let unsent: number[] | null = null;
@@ -41,6 +43,7 @@ export function encodeSpoolLine(ordinal: number, event: RowEvent): string {
     t: event.commitTs,
     u: unsent,
     c: values,
+    k: event.oldKey ?? null,
   };
   return JSON.stringify(line) + '\n';
 }

@@ -1,6 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
 import type { BatchManifest, BatchSummary, OpCounts, Segment } from '../model/batch.js';
 import type { ChangeEvent } from '../model/change-event.js';
@@ -25,9 +24,14 @@ export class SpoolWriter {
   private readonly streams: WriteStream[] = [];
   private readonly schemas = new Map<string, TableSchema>();
   private readonly counts: Record<string, OpCounts> = {};
+  /** Tables this batch wrote rows or truncates of. */
+  private readonly changed = new Set<string>();
   private ordinal = 0;
   private byteCount = 0;
   private lastCommitTs: string | null = null;
+  /** The first error any segment file reported (disk full, directory removed, ...). */
+  private failure: Error | null = null;
+  private aborted = false;
 
   private constructor(
     readonly dir: string,
@@ -56,6 +60,37 @@ export class SpoolWriter {
     return [...this.schemas.values()];
   }
 
+  /**
+   * False when `schema` would change a table this batch already wrote rows of. DuckDB cannot
+   * commit a schema change of a table after rows of it in one transaction, so the capture ends
+   * the batch before such an event and starts the next batch with it.
+   */
+  accepts(schema: TableSchema): boolean {
+    if (!this.changed.has(schema.table)) return true;
+    const current = this.schemas.get(schema.table);
+    // Captures hand over the same schema object event after event: compare contents only when it
+    // differs, and remember an equal one so the next event takes the fast path.
+    if (current === schema) return true;
+    if (current === undefined || JSON.stringify(current) !== JSON.stringify(schema)) return false;
+    this.schemas.set(schema.table, schema);
+    return true;
+  }
+
+  /** True when this batch wrote rows or a truncate of `table`. */
+  hasChanges(table: string): boolean {
+    return this.changed.has(table);
+  }
+
+  /**
+   * Records columns the source renamed (known from DDL), applied in order with the rows around
+   * it. Only before the batch wrote rows of the table (see `accepts`).
+   */
+  renameColumns(table: string, renames: { from: string; to: string }[]): void {
+    if (this.changed.has(table)) throw new Error(`${table}: a column rename after rows of the table in one batch`);
+    this.closeSegment(table);
+    this.segments.push({ kind: 'rename', table, renames });
+  }
+
   /** Declares the schema that following events of `schema.table` use; a change starts a new segment. */
   setSchema(schema: TableSchema): void {
     const current = this.schemas.get(schema.table);
@@ -67,6 +102,7 @@ export class SpoolWriter {
   async write(event: ChangeEvent): Promise<void> {
     const schema = this.schemas.get(event.table);
     if (schema === undefined) throw new Error(`no schema declared for ${event.table} before its first event`);
+    this.changed.add(event.table);
     if (event.op === 'truncate') {
       this.counted(event);
       this.closeSegment(event.table);
@@ -86,17 +122,21 @@ export class SpoolWriter {
         `${event.table}: event has ${event.values.length} values but the schema has ${schema.columns.length} columns`,
       );
     }
+    this.throwIfFailed();
     this.counted(event);
     const segment = this.segmentFor(schema);
     const line = encodeSpoolLine(this.ordinal++, event);
     this.byteCount += line.length;
-    if (!segment.stream.write(line)) await once(segment.stream, 'drain');
+    if (!segment.stream.write(line)) await drained(segment.stream);
+    this.throwIfFailed();
   }
 
   /** Closes every file and publishes the manifest; returns the small summary for Temporal. */
   async finish(to: Checkpoint, schemaChanges: string[]): Promise<BatchSummary> {
+    this.throwIfFailed();
     this.open.clear();
     await Promise.all(this.streams.map(endStream));
+    this.throwIfFailed();
     const manifest: BatchManifest = {
       pipeline: this.pipeline,
       batchId: this.batchId,
@@ -124,10 +164,14 @@ export class SpoolWriter {
     };
   }
 
-  /** Drops everything written so far. */
+  /**
+   * Drops everything written so far. Waits until every file is closed (a write still in flight
+   * completes first), so nothing touches the directory after it is removed. Idempotent.
+   */
   async abort(): Promise<void> {
-    for (const s of this.streams) s.destroy();
+    this.aborted = true;
     this.open.clear();
+    await Promise.all(this.streams.map(destroyStream));
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -142,6 +186,11 @@ export class SpoolWriter {
     const file = `${String(index).padStart(5, '0')}.ndjson`;
     this.segments.push({ kind: 'rows', table: schema.table, schema, file, rows: 1 });
     const stream = createWriteStream(path.join(this.dir, file));
+    // Every stream has a listener: an error (or a write completing after `abort` destroyed the
+    // stream) must fail this batch, never the worker process.
+    stream.on('error', (err) => {
+      if (!this.aborted) this.failure ??= err;
+    });
     this.streams.push(stream);
     const opened: OpenSegment = { index, schema, stream };
     this.open.set(schema.table, opened);
@@ -155,6 +204,11 @@ export class SpoolWriter {
     seg.stream.end();
   }
 
+  private throwIfFailed(): void {
+    if (this.aborted) throw new Error(`batch ${this.batchId} was aborted`);
+    if (this.failure !== null) throw new Error(`writing the staged batch in ${this.dir} failed: ${this.failure.message}`, { cause: this.failure });
+  }
+
   private counted(event: ChangeEvent): void {
     const perTable = (this.counts[event.table] ??= {});
     perTable[event.op] = (perTable[event.op] ?? 0) + 1;
@@ -162,9 +216,40 @@ export class SpoolWriter {
   }
 }
 
+/** Resolves on 'drain'; rejects if the stream fails or closes first. */
+function drained(stream: WriteStream): Promise<void> {
+  if (stream.destroyed) return Promise.reject(new Error('the spool file was closed'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', done);
+      stream.off('close', onClose);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('the spool file was closed'));
+    stream.on('drain', onDrain);
+    stream.on('error', done);
+    stream.on('close', onClose);
+  });
+}
+
+// Errors are recorded by the writer's listener; these only wait for the file to be closed.
 async function endStream(stream: WriteStream): Promise<void> {
   if (stream.closed) return;
-  const closed = once(stream, 'close');
+  const closed = closeOf(stream);
   stream.end();
   await closed;
+}
+
+async function destroyStream(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  const closed = closeOf(stream);
+  stream.destroy();
+  await closed;
+}
+
+function closeOf(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.once('close', () => resolve()));
 }

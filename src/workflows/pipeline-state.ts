@@ -12,6 +12,13 @@ export type PipelinePhase =
   | 'stopped'
   | 'caught-up';
 
+/** The activity step the workflow is waiting for (Temporal may be retrying it meanwhile). */
+export interface CurrentStep {
+  activity: string;
+  /** When the step's first attempt was scheduled (workflow time). */
+  since: string;
+}
+
 export interface LastError {
   type: string;
   message: string;
@@ -33,8 +40,15 @@ export interface PipelineState {
   lastCommitTs: string | null;
   lastBatchAt: string | null;
   lastError: LastError | null;
+  /** The step in progress, or null between steps. Absent in state carried from older runs. */
+  step?: CurrentStep | null;
   schemaChanges: string[];
   warnings: string[];
+  /**
+   * Tables whose copy the source changed without change events (e.g. a column added with a
+   * volatile default), each with why: they need a re-sync. Absent in state from older runs.
+   */
+  resync?: string[];
   catchUpTarget: Position | null;
   startedAt: string;
   runs: number;
@@ -80,6 +94,7 @@ export function initialState(now: string): PipelineState {
     lastCommitTs: null,
     lastBatchAt: null,
     lastError: null,
+    step: null,
     schemaChanges: [],
     warnings: [],
     catchUpTarget: null,

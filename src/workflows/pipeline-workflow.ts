@@ -84,8 +84,9 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
    * Runs one activity step to completion even if the workflow is cancelled meanwhile.
    * A failure that retrying cannot fix parks the pipeline in `failed` until `resume`.
    */
-  const step = async <T>(fn: () => Promise<T>): Promise<T | 'stale'> => {
+  const step = async <T>(activity: string, fn: () => Promise<T>): Promise<T | 'stale'> => {
     for (;;) {
+      state.step = { activity, since: new Date().toISOString() };
       try {
         const result = await CancellationScope.nonCancellable(fn);
         state.lastError = null;
@@ -97,15 +98,22 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
         const previousPhase = state.phase;
         state.lastError = { type: failure.type ?? 'Error', message: failure.message, at: new Date().toISOString() };
         state.phase = 'failed';
+        state.step = null;
         resumed = false;
         await waitFor(() => resumed || root.consideredCancelled);
         if (root.consideredCancelled) throw new StopRequested();
         state.phase = previousPhase;
+      } finally {
+        state.step = null;
       }
     }
   };
 
-  const applyLoaded = (batch: BatchSummary, result: { counts: BatchSummary['counts']; position: string | null; skipped: boolean }): void => {
+  const applyLoaded = (
+    batch: BatchSummary,
+    result: { counts: BatchSummary['counts']; position: string | null; skipped: boolean; resync?: string[] },
+  ): void => {
+    if (result.resync !== undefined) state.resync = result.resync;
     state.batches++;
     batchesThisRun++;
     state.events += batch.events;
@@ -121,14 +129,14 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
 
   try {
     if (state.checkpoint === null) {
-      const prepared = await step(() => preparePipeline({ spec }));
+      const prepared = await step('preparePipeline', () => preparePipeline({ spec }));
       if (prepared !== 'stale') {
         state.checkpoint = prepared.checkpoint;
         state.warnings = prepared.warnings;
       }
     }
     if (input.catchUp === true && state.catchUpTarget === null) {
-      const target = await step(() => sourcePosition({ spec }));
+      const target = await step('sourcePosition', () => sourcePosition({ spec }));
       if (target !== 'stale') state.catchUpTarget = target;
     }
     while (!root.consideredCancelled) {
@@ -142,7 +150,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
         return await continueAsNew<typeof pipelineWorkflow>({ ...input, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
-      const captured = await step(() => captureBatch({ spec, from: state.checkpoint, until: state.catchUpTarget }));
+      const captured = await step('captureBatch', () => captureBatch({ spec, from: state.checkpoint, until: state.catchUpTarget }));
       if (captured === 'stale') continue;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
@@ -156,7 +164,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
         continue;
       }
       const batch = captured.batch;
-      const loaded = await step(() => loadBatch({ spec, batch }));
+      const loaded = await step('loadBatch', () => loadBatch({ spec, batch }));
       if (loaded === 'stale') continue;
       state.checkpoint = loaded.checkpoint;
       applyLoaded(batch, loaded);

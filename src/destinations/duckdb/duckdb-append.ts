@@ -1,7 +1,7 @@
 import type { TruncateSegment } from '../../model/batch.js';
 import type { SqlRunner } from './duckdb-connection.js';
-import { columnValue, keyIndexes, type SegmentPlan } from './duckdb-plan.js';
-import { opNameExpr, quoteIdent, sentExpr, stagedValue, tableRef } from './duckdb-sql.js';
+import { columnValue, duckColumn, keyIndexes, type SegmentPlan } from './duckdb-plan.js';
+import { opNameExpr, sentExpr, stagedValue } from './duckdb-sql.js';
 
 const META_INSERT = '"__op", "__position", "__commit_ts", "__seq"';
 const metaSelect = (row = ''): string => `${opNameExpr(`${row}o`)}, ${row}p, CAST(${row}t AS TIMESTAMPTZ), ${row}q`;
@@ -18,9 +18,9 @@ const metaSelect = (row = ''): string => `${opNameExpr(`${row}o`)}, ${row}p, CAS
 export function buildAppendSql(plan: SegmentPlan, unsent: ReadonlySet<number>): string {
   const { schema } = plan;
   const keys = keyIndexes(schema);
-  const col = (i: number): string => quoteIdent(schema.columns[i]?.name ?? '');
+  const col = (i: number): string => duckColumn(plan, i);
   const all = schema.columns.map((_, i) => i);
-  const into = `INSERT INTO ${tableRef(plan.catalog, schema.table)} (${[...all.map(col), META_INSERT].join(', ')})`;
+  const into = `INSERT INTO ${plan.table.ref} (${[...all.map(col), META_INSERT].join(', ')})`;
   const fill = [...unsent].filter((i) => i < all.length && !keys.includes(i)).sort((a, b) => a - b);
   if (keys.length === 0 || fill.length === 0) {
     return `${into}\nSELECT ${[...all.map((i) => columnValue(plan, i)), metaSelect()].join(', ')} FROM ${plan.stage} ORDER BY n`;
@@ -44,7 +44,7 @@ WITH keyed AS (SELECT *, ${keys.map((i) => `${columnValue(plan, i)} AS k${i}`).j
 filled AS (SELECT *, ${earlier.join(', ')} FROM keyed),
 prev AS (
   SELECT ${[...keys.map((i) => `x.${col(i)} AS k${i}`), ...fill.map((i) => `x.${col(i)} AS p${i}`)].join(', ')}
-  FROM ${tableRef(plan.catalog, schema.table)} AS x SEMI JOIN (SELECT DISTINCT ${keyList} FROM keyed) AS ks
+  FROM ${plan.table.ref} AS x SEMI JOIN (SELECT DISTINCT ${keyList} FROM keyed) AS ks
     ON ${keys.map((i) => `x.${col(i)} = ks.k${i}`).join(' AND ')}
   QUALIFY row_number() OVER (PARTITION BY ${keys.map((i) => `x.${col(i)}`).join(', ')} ORDER BY x.rowid DESC) = 1
 )
@@ -54,9 +54,9 @@ ORDER BY f.n`;
 }
 
 /** A source TRUNCATE in append mode: one row with `__op = 'truncate'` and NULL columns. */
-export async function truncateAppended(db: SqlRunner, segment: TruncateSegment): Promise<void> {
+export async function truncateAppended(db: SqlRunner, ref: string, segment: TruncateSegment): Promise<void> {
   await db.run(
-    `INSERT INTO ${tableRef(db.catalog, segment.table)} (${META_INSERT}) VALUES ('truncate', $1, CAST($2 AS TIMESTAMPTZ), $3)`,
+    `INSERT INTO ${ref} (${META_INSERT}) VALUES ('truncate', $1, CAST($2 AS TIMESTAMPTZ), $3)`,
     [segment.position, segment.commitTs, segment.seq],
   );
 }

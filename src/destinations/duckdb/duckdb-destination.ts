@@ -1,22 +1,27 @@
 import path from 'node:path';
 import { StaleBatchError } from '../../errors.js';
 import { logger } from '../../logger.js';
-import type { BatchManifest, Segment } from '../../model/batch.js';
+import type { BatchManifest, RowSegment, Segment, TruncateSegment } from '../../model/batch.js';
 import { checkpointKey, type Checkpoint } from '../../model/checkpoint.js';
+import type { WriteMode } from '../../model/pipeline-spec.js';
 import type { ApplyOptions, ApplyResult, Destination } from '../destination.js';
 import { buildAppendSql, truncateAppended } from './duckdb-append.js';
 import {
   ensureInternalTables,
   forgetStoredPipeline,
   logBatch,
+  modeChangeError,
   readStoredCheckpoint,
+  registerMode,
   writeCheckpoint,
 } from './duckdb-checkpoint.js';
 import { DuckDBSession, type SqlRunner } from './duckdb-connection.js';
 import { segmentError } from './duckdb-errors.js';
 import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
-import { SchemaEvolver, type WriteStyle } from './duckdb-schema.js';
-import { dropStage, STAGE_TABLE, stageSpoolFile, unsentColumns } from './duckdb-stage.js';
+import { resolveKeyMoves } from './duckdb-key-moves.js';
+import { SchemaEvolver } from './duckdb-schema.js';
+import { dropStage, STAGE_TABLE, stageSpoolFile, stageStats, unsentColumns } from './duckdb-stage.js';
+import { TableRegistry, type WriteStyle } from './duckdb-tables.js';
 
 export type DuckDBApplyOptions = ApplyOptions;
 
@@ -73,6 +78,18 @@ export class DuckDBDestination implements Destination {
     }
   }
 
+  registerPipeline(pipeline: string, mode: WriteMode): Promise<void> {
+    return this.session.exclusive((db) =>
+      inTransaction(db, async () => {
+        await ensureInternalTables(db);
+        await registerMode(db, pipeline, mode);
+        const registry = await TableRegistry.load(db);
+        const merged = registry.ofPipeline(pipeline).find((m) => m.style === 'merge');
+        if (mode === 'append' && merged !== undefined) throw modeChangeError(pipeline, 'merge', mode);
+      }),
+    );
+  }
+
   forgetPipeline(pipeline: string): Promise<void> {
     return this.session.exclusive((db) => forgetStoredPipeline(db, pipeline));
   }
@@ -89,7 +106,7 @@ export class DuckDBDestination implements Destination {
       const stored = await readStoredCheckpoint(db, manifest.pipeline);
       if (checkpointKey(stored) === checkpointKey(manifest.to)) {
         await db.run('ROLLBACK');
-        return { skipped: true, checkpoint: manifest.to, counts: {} };
+        return { skipped: true, checkpoint: manifest.to, counts: {}, resync: [] };
       }
       if (stored === null || checkpointKey(stored) !== checkpointKey(manifest.from)) {
         throw new StaleBatchError(
@@ -98,13 +115,20 @@ export class DuckDBDestination implements Destination {
           'nothing to do: the pipeline discards the batch and captures again from the stored checkpoint',
         );
       }
+      await ensureInternalTables(db);
+      const registry = await TableRegistry.load(db);
+      const written = new Set<string>();
       const notes: string[] = [];
-      for (const segment of manifest.segments) notes.push(...(await this.applySegment(db, manifest, segment, options)));
+      for (const segment of manifest.segments) {
+        notes.push(...(await this.applySegment(db, registry, manifest, segment, options, written)));
+      }
+      await registry.save(db);
       await writeCheckpoint(db, manifest.pipeline, manifest.to);
       await logBatch(db, manifest);
       await db.run('COMMIT');
       if (notes.length > 0) this.log.info({ pipeline: manifest.pipeline, changes: notes }, 'destination schema changed');
-      return { skipped: false, checkpoint: manifest.to, counts: manifest.counts };
+      const resync = registry.ofPipeline(manifest.pipeline).flatMap((m) => (m.resync === null ? [] : [`${m.sourceTable}: ${m.resync}`]));
+      return { skipped: false, checkpoint: manifest.to, counts: manifest.counts, resync };
     } catch (err) {
       await db.run('ROLLBACK').catch(() => undefined);
       throw err;
@@ -113,21 +137,32 @@ export class DuckDBDestination implements Destination {
 
   private async applySegment(
     db: SqlRunner,
+    registry: TableRegistry,
     manifest: BatchManifest,
     segment: Segment,
     options: DuckDBApplyOptions,
+    written: Set<string>,
   ): Promise<string[]> {
-    const style = writeStyle(segment, options);
-    const file = segment.kind === 'rows' ? segment.file : 'truncate';
+    const file = segment.kind === 'rows' ? segment.file : segment.kind;
     try {
-      const table = await this.evolver.evolve(db, segment.schema, style);
+      if (segment.kind === 'rename') {
+        requireNoRowsYet(manifest, segment.table, written);
+        return await this.evolver.rename(db, registry, manifest.pipeline, segment.table, segment.renames);
+      }
+      const style = writeStyle(segment, options);
+      const table = await this.evolver.evolve(db, registry, manifest.pipeline, segment.schema, style, () =>
+        requireNoRowsYet(manifest, segment.table, written),
+      );
+      written.add(segment.table);
       if (segment.kind === 'truncate') {
-        await (style === 'merge' ? truncateMerged(db, segment) : truncateAppended(db, segment));
+        await (style === 'merge' ? truncateMerged(db, table.ref, segment) : truncateAppended(db, table.ref, segment));
         return table.notes;
       }
       await stageSpoolFile(db, path.resolve(options.spoolDir, segment.file));
-      const plan = { catalog: db.catalog, schema: segment.schema, table, stage: STAGE_TABLE };
-      await db.run(style === 'merge' ? buildMergeSql(plan) : buildAppendSql(plan, await unsentColumns(db)));
+      const plan = { schema: segment.schema, table, stage: STAGE_TABLE };
+      const { keyMoves } = await stageStats(db);
+      if (keyMoves > 0) await resolveKeyMoves(db, plan, style);
+      await db.run(style === 'merge' ? buildMergeSql(plan, keyMoves > 0) : buildAppendSql(plan, await unsentColumns(db)));
       await dropStage(db);
       return table.notes;
     } catch (err) {
@@ -136,8 +171,21 @@ export class DuckDBDestination implements Destination {
   }
 }
 
+/**
+ * DuckDB cannot commit a transaction that changes a table's schema after writing rows of it, so
+ * capture ends a batch before such a change; a batch that breaks the rule fails here, clearly,
+ * instead of at commit.
+ */
+function requireNoRowsYet(manifest: BatchManifest, table: string, written: Set<string>): void {
+  if (!written.has(table)) return;
+  throw new Error(
+    `batch ${manifest.batchId} changes the schema of ${table} after writing rows of it in the same batch; ` +
+      'capture must end a batch before such a change',
+  );
+}
+
 /** Keyless tables and tables listed in `appendTables` are written one row per change. */
-function writeStyle(segment: Segment, options: ApplyOptions): WriteStyle {
+function writeStyle(segment: RowSegment | TruncateSegment, options: ApplyOptions): WriteStyle {
   if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
   return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
 }

@@ -1,7 +1,7 @@
 import type { TruncateSegment } from '../../model/batch.js';
 import type { SqlRunner } from './duckdb-connection.js';
-import { columnValue, keyIndexes, type SegmentPlan } from './duckdb-plan.js';
-import { opNameExpr, quoteIdent, sentExpr, stagedValue, tableRef } from './duckdb-sql.js';
+import { columnValue, duckColumn, keyIndexes, type SegmentPlan } from './duckdb-plan.js';
+import { opNameExpr, quoteIdent, sentExpr, stagedValue } from './duckdb-sql.js';
 
 /**
  * One MERGE statement that folds a segment's events into one row per key.
@@ -13,13 +13,17 @@ import { opNameExpr, quoteIdent, sentExpr, stagedValue, tableRef } from './duckd
  * table inserts a tombstone (`__deleted = true`, the key, NULL columns), so every key the source
  * deleted is visible as deleted. Columns the source dropped are kept and written NULL from then
  * on, so an updated row never shows a value the source no longer has.
+ *
+ * With `keyMoves`, an update that changed the key (`k` holds the old key) also deletes the old key
+ * just before it (ordinal `2n - 1`; every event is `2n`), so the old key ends deleted unless a
+ * later event of the batch brings it back.
  */
-export function buildMergeSql(plan: SegmentPlan): string {
+export function buildMergeSql(plan: SegmentPlan, keyMoves = false): string {
   const { schema } = plan;
   const keys = keyIndexes(schema);
   if (keys.length === 0) throw new Error(`${schema.table}: merge needs a primary key`);
   const others = schema.columns.map((_, i) => i).filter((i) => !keys.includes(i));
-  const col = (i: number): string => quoteIdent(schema.columns[i]?.name ?? '');
+  const col = (i: number): string => duckColumn(plan, i);
 
   const sent = others.map((i) => `o <> 'd' AND ${sentExpr(i)} AS s${i}`);
   const resolved = [
@@ -45,8 +49,9 @@ export function buildMergeSql(plan: SegmentPlan): string {
   ];
   const insertColumns = [...keys.map(col), ...others.map(col), ...meta.map(([name]) => quoteIdent(name))];
   const insertValues = [...keys.map((i) => `r.k${i}`), ...others.map((i) => `r.v${i}`), ...meta.map(([, e]) => e)];
-  const source = sent.length === 0 ? plan.stage : `(SELECT *, ${sent.join(', ')} FROM ${plan.stage})`;
-  return `MERGE INTO ${tableRef(plan.catalog, schema.table)} AS t
+  const events = keyMoves ? withKeyMoves(plan, keys) : plan.stage;
+  const source = sent.length === 0 ? events : `(SELECT *, ${sent.join(', ')} FROM ${events})`;
+  return `MERGE INTO ${plan.table.ref} AS t
 USING (
   SELECT ${decoded.join(', ')}
   FROM (SELECT ${resolved.join(',\n    ')} FROM ${source} GROUP BY ALL)
@@ -56,10 +61,18 @@ WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}
 WHEN NOT MATCHED THEN INSERT (${insertColumns.join(', ')}) VALUES (${insertValues.join(', ')})`;
 }
 
+/** The staged events, plus a delete of the old key before each update that changed the key. */
+function withKeyMoves(plan: SegmentPlan, keys: number[]): string {
+  const oldKeyRow = plan.schema.columns.map((_, i) => (keys.includes(i) ? `k[${keys.indexOf(i) + 1}]` : 'NULL'));
+  return `(SELECT n * 2 AS n, o, p, t, u, c FROM ${plan.stage}
+  UNION ALL
+  SELECT n * 2 - 1, 'd', p, t, NULL, CAST([${oldKeyRow.join(', ')}] AS VARCHAR[]) FROM ${plan.stage} WHERE k IS NOT NULL)`;
+}
+
 /** A source TRUNCATE in merge mode: every live row becomes deleted, at the truncate's position. */
-export async function truncateMerged(db: SqlRunner, segment: TruncateSegment): Promise<void> {
+export async function truncateMerged(db: SqlRunner, ref: string, segment: TruncateSegment): Promise<void> {
   await db.run(
-    `UPDATE ${tableRef(db.catalog, segment.table)} SET "__deleted" = true, "__op" = 'truncate', "__position" = $1,
+    `UPDATE ${ref} SET "__deleted" = true, "__op" = 'truncate', "__position" = $1,
        "__commit_ts" = CAST($2 AS TIMESTAMPTZ) WHERE "__deleted" IS NOT TRUE`,
     [segment.position, segment.commitTs],
   );

@@ -1,11 +1,9 @@
 import type { TableSchema } from '../../model/table-schema.js';
 import type { EvolvedTable } from './duckdb-schema.js';
-import { decodeValue, stagedValue } from './duckdb-sql.js';
+import { decodeValue, quoteIdent, stagedValue } from './duckdb-sql.js';
 
 /** Everything the SQL builders need to write one staged segment into its evolved table. */
 export interface SegmentPlan {
-  /** The database file's catalog name. */
-  catalog: string;
   schema: TableSchema;
   table: EvolvedTable;
   /** Name of the temp table holding the segment's spool rows. */
@@ -21,11 +19,17 @@ export function keyIndexes(schema: TableSchema): number[] {
   });
 }
 
+/** The quoted DuckDB column of the segment's column `index`. */
+export function duckColumn(plan: SegmentPlan, index: number): string {
+  const column = plan.table.columns[index];
+  if (column === undefined) throw new Error(`${plan.schema.table}: no column ${index}`);
+  return quoteIdent(column.duck);
+}
+
 /** SQL converting text `textExpr` to column `index`'s value in the destination table's type. */
 export function columnValue(plan: SegmentPlan, index: number, textExpr = stagedValue(index)): string {
   const column = plan.schema.columns[index];
-  if (column === undefined) throw new Error(`${plan.schema.table}: no column ${index}`);
-  const sourceType = plan.table.sourceTypes.get(column.name) ?? column.duckType;
-  const targetType = plan.table.targetTypes.get(column.name) ?? sourceType;
-  return decodeValue(textExpr, column, sourceType, targetType);
+  const evolved = plan.table.columns[index];
+  if (column === undefined || evolved === undefined) throw new Error(`${plan.schema.table}: no column ${index}`);
+  return decodeValue(textExpr, column, evolved.sourceType, evolved.targetType);
 }

@@ -1,4 +1,4 @@
-import { splitTableName, type ColumnSchema } from '../../model/table-schema.js';
+import type { ColumnSchema } from '../../model/table-schema.js';
 
 /** A DuckDB identifier, always quoted: source names may hold uppercase, spaces or quotes. */
 export function quoteIdent(name: string): string {
@@ -11,12 +11,11 @@ export function quoteLiteral(value: string): string {
 }
 
 /**
- * `"catalog"."schema"."table"` for a source table `schema.table`. Always three parts: a file named
- * like a source schema (`shop.duckdb` holding `shop.orders`) makes two-part names ambiguous.
+ * `"catalog"."schema"."table"`. Always three parts: a file named like a source schema
+ * (`shop.duckdb` holding `shop.orders`) makes two-part names ambiguous.
  */
-export function tableRef(catalog: string, table: string): string {
-  const { schema, name } = splitTableName(table);
-  return `${quoteIdent(catalog)}.${quoteIdent(schema)}.${quoteIdent(name)}`;
+export function tableRef(catalog: string, schema: string, table: string): string {
+  return `${quoteIdent(catalog)}.${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
 
 /**
@@ -54,4 +53,12 @@ export function stagedValue(index: number, row = ''): string {
 /** True when the staged row sent column `index` (it is not listed in `u`). */
 export function sentExpr(index: number, row = ''): string {
   return `(${row}u IS NULL OR NOT list_contains(${row}u, ${index}))`;
+}
+
+/** A value DuckDB returned as JSON, as text: strings as they are, numbers and booleans printed; null stays null. */
+export function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
 }

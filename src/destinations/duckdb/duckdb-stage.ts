@@ -32,6 +32,12 @@ export async function unsentColumns(db: SqlRunner): Promise<Set<number>> {
   return new Set(rows.map((r) => Number(r.i)));
 }
 
+/** Facts about the staged segment that choose how it is applied. */
+export async function stageStats(db: SqlRunner): Promise<{ keyMoves: number }> {
+  const [row] = await db.rows(`SELECT count(*) FILTER (WHERE k IS NOT NULL) AS moves FROM ${STAGE_TABLE}`);
+  return { keyMoves: Number(row?.moves ?? 0) };
+}
+
 export async function dropStage(db: SqlRunner): Promise<void> {
   await db.run(`DROP TABLE IF EXISTS ${STAGE_TABLE}`);
 }

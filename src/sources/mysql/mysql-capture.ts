@@ -7,6 +7,7 @@ import type { Cursor, RowItem, StreamItem, TruncateItem } from './mysql-decoder.
 import { formatEventPosition } from './mysql-position.js';
 import { describeSchemaChange, type SchemaCache } from './mysql-schema-cache.js';
 import type { BinlogStream } from './mysql-stream.js';
+import type { MappedTable } from './mysql-types.js';
 import { fromBinlog } from './mysql-values.js';
 
 /** State that outlives one capture: the schema each table was last written with. */
@@ -74,10 +75,21 @@ export async function captureStream(
       if (quiet) break; // the backlog is drained: load what we have
       continue;
     }
+    if (item.kind === 'ddl' && item.tables.some((t) => sink.hasChanges(t))) {
+      // DDL of a table this batch wrote: it starts the next batch (see BatchSink.accepts).
+      state.stream.unread(item, to);
+      break;
+    }
     if (item.kind === 'commit' || item.kind === 'ddl') {
       if (item.kind === 'ddl') {
         state.schemas.invalidate(item.tables);
         schemaChanges.push(...item.tables.map((t) => `${t}: ${item.statement}`));
+        const table = item.tables[0];
+        if (item.renames.length > 0 && table !== undefined) {
+          sink.renameColumns(table, item.renames);
+          renameKnown(state, table, item.renames);
+          schemaChanges.push(...item.renames.map((r) => `${table}: column ${r.from} renamed to ${r.to}`));
+        }
       }
       to = item.after;
       txnEvents = 0;
@@ -85,7 +97,12 @@ export async function captureStream(
       if (full) break;
       continue;
     }
-    await sink.write(await toEvent(item, state, declare));
+    const schema = await schemaOf(item, state);
+    if (!sink.accepts(schema.schema)) {
+      state.stream.unread(item, to);
+      break;
+    }
+    await sink.write(toEvent(item, schema, declare));
     to = item.after;
     written++;
     txnEvents++;
@@ -100,26 +117,42 @@ export async function captureStream(
   return { to: position, schemaChanges };
 }
 
-async function toEvent(
-  item: RowItem | TruncateItem,
-  state: StreamCaptureState,
-  declare: (schema: TableSchema) => void,
-): Promise<ChangeEvent> {
+/** The schema an item is written under (a TRUNCATE carries no columns: the last one known, else the current one). */
+async function schemaOf(item: RowItem | TruncateItem, state: StreamCaptureState): Promise<MappedTable> {
+  if (item.kind === 'row') return state.schemas.forRow(item.table, item.entry, item.primaryKey);
+  const known = state.known.get(item.table);
+  if (known !== undefined) return { schema: known, kinds: [] };
+  const mapped = await state.schemas.forTable(item.table);
+  return mapped ?? { schema: { table: item.table, columns: [], primaryKey: [] }, kinds: [] };
+}
+
+function toEvent(item: RowItem | TruncateItem, mapped: MappedTable, declare: (schema: TableSchema) => void): ChangeEvent {
   const base = {
     table: item.table,
     position: formatEventPosition(item.txnFile, item.txnPos),
     commitTs: isoMicros(item.tsMs),
     seq: item.seq,
   };
-  if (item.kind === 'truncate') {
-    const mapped = await state.schemas.forTable(item.table);
-    declare(state.known.get(item.table) ?? mapped?.schema ?? { table: item.table, columns: [], primaryKey: [] });
-    return { ...base, op: 'truncate' };
-  }
-  const mapped = await state.schemas.forRow(item.table, item.entry, item.primaryKey);
   declare(mapped.schema);
-  const values = mapped.schema.columns.map((c, i) => fromBinlog(mapped.kinds[i]!, item.row[c.name]));
-  return { ...base, op: item.op, values };
+  if (item.kind === 'truncate') return { ...base, op: 'truncate' };
+  const columns = mapped.schema.columns;
+  const values = columns.map((c, i) => fromBinlog(mapped.kinds[i]!, item.row[c.name]));
+  const before = item.before;
+  if (before === undefined) return { ...base, op: item.op, values };
+  const oldKey = mapped.schema.primaryKey.map((k) => {
+    const i = columns.findIndex((c) => c.name === k);
+    return fromBinlog(mapped.kinds[i]!, before[k]);
+  });
+  return { ...base, op: item.op, values, oldKey };
+}
+
+/** Keeps the last known schema of a table in step with a rename, so the notes describe it once. */
+function renameKnown(state: StreamCaptureState, table: string, renames: { from: string; to: string }[]): void {
+  const known = state.known.get(table);
+  if (known === undefined) return;
+  const columns = known.columns.map((c) => ({ ...c, name: renames.find((r) => r.from === c.name)?.to ?? c.name }));
+  const primaryKey = known.primaryKey.map((k) => renames.find((r) => r.from === k)?.to ?? k);
+  state.known.set(table, { ...known, columns, primaryKey });
 }
 
 /** Binlog timestamps have whole seconds; the contract wants ISO-8601 UTC with microseconds. */

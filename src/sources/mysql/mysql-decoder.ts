@@ -27,6 +27,8 @@ export interface RowItem extends ItemBase {
   table: string;
   op: Exclude<RowOp, 'snapshot'>;
   row: RowData;
+  /** The row before an update that changed its primary key. */
+  before?: RowData;
   entry: TableMapEntry;
   primaryKey: string[];
   /** Start of the transaction (= end of the previous one): the event's position. */
@@ -50,6 +52,8 @@ export interface DdlItem extends ItemBase {
   kind: 'ddl';
   tables: string[];
   statement: string;
+  /** Columns an ALTER TABLE renamed (`RENAME COLUMN a TO b`, `CHANGE a b …`), of `tables[0]`. */
+  renames: { from: string; to: string }[];
 }
 
 /** A transaction boundary with nothing to write (a commit, a rotate, someone else's change). */
@@ -140,7 +144,7 @@ export class BinlogDecoder {
       this.change((seq) => ({ kind: 'truncate', table, txnFile: this.file, txnPos: this.pos, seq, tsMs: e.timestamp, after: this.cursor(seq + 1), bytes: 64 }));
     } else if (ddl.kind !== 'other' && tables.length > 0) {
       this.advance(e);
-      this.emit({ kind: 'ddl', tables, statement: sql.slice(0, 300), after: this.cursor(0), bytes: 64 + sql.length });
+      this.emit({ kind: 'ddl', tables, statement: sql.slice(0, 300), renames: ddl.renames, after: this.cursor(0), bytes: 64 + sql.length });
       return;
     }
     this.commit(e);
@@ -154,8 +158,8 @@ export class BinlogDecoder {
     const table = `${entry.parentSchema}.${entry.tableName}`;
     const primaryKey = this.keys.get(entry) ?? [];
     const base = { kind: 'row' as const, table, entry, primaryKey, txnFile: this.file, txnPos: this.pos, tsMs };
-    const push = (op: RowItem['op'], row: RowData): void =>
-      this.change((seq) => ({ ...base, op, row, seq, after: this.cursor(seq + 1), bytes: rowBytes(row) }));
+    const push = (op: RowItem['op'], row: RowData, before?: RowData): void =>
+      this.change((seq) => ({ ...base, op, row, ...(before === undefined ? {} : { before }), seq, after: this.cursor(seq + 1), bytes: rowBytes(row) }));
     const name = e.getEventName();
     for (const r of e.rows) {
       if (name !== 'updaterows') {
@@ -163,13 +167,8 @@ export class BinlogDecoder {
         continue;
       }
       const { before, after } = r as { before: RowData; after: RowData };
-      // A changed key is a different row in DuckDB: retire the old key, then write the new one.
-      if (primaryKey.some((k) => !sameValue(before[k], after[k]))) {
-        push('delete', before);
-        push('insert', after);
-      } else {
-        push('update', after);
-      }
+      // A changed key: one update that also names the old key (MERGE retires it).
+      push('update', after, primaryKey.some((k) => !sameValue(before[k], after[k])) ? before : undefined);
     }
   }
 

@@ -1,7 +1,9 @@
 import type { Connection } from 'mysql2/promise';
+import { parseTableRef } from '../../model/table-name.js';
 import { splitTableName } from '../../model/table-schema.js';
 import { queryRows } from './mysql-client.js';
-import { parseColumnType, type MysqlColumn } from './mysql-types.js';
+import { backfillOf } from './mysql-defaults.js';
+import { mapColumn, parseColumnType, type MysqlColumn } from './mysql-types.js';
 
 /** A table as information_schema describes it now. */
 export interface TableInfo {
@@ -18,7 +20,9 @@ export class TableSelection {
 
   constructor(readonly patterns: string[]) {
     for (const p of patterns) {
-      const { schema, name } = splitTableName(p);
+      const ref = parseTableRef(p);
+      if (ref === null) throw new Error(`not a table name: ${JSON.stringify(p)}`);
+      const { schema, name } = ref;
       if (name === '*') this.wholeDbs.add(schema);
       else this.exact.add(`${schema}.${name}`);
     }
@@ -68,9 +72,10 @@ export async function loadTables(conn: Connection, tables: string[]): Promise<Ma
   if (tables.length === 0) return result;
   const wanted = new Set(tables);
   const dbs = [...new Set(tables.map((t) => splitTableName(t).schema))];
-  const cols = await queryRows<{ db: string; t: string; name: string; type: string }>(
+  const cols = await queryRows<{ db: string; t: string; name: string; type: string; dflt: string | null; nullable: string; extra: string | null }>(
     conn,
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name, COLUMN_TYPE AS type
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name, COLUMN_TYPE AS type,
+            COLUMN_DEFAULT AS dflt, IS_NULLABLE AS nullable, EXTRA AS extra
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     [dbs],
   );
@@ -95,7 +100,9 @@ export async function loadTables(conn: Connection, tables: string[]): Promise<Ma
       info = { table, columns: [], primaryKey: [], engine: engineOf.get(table) ?? '' };
       result.set(table, info);
     }
-    info.columns.push(parseColumnType(c.name, c.type, undefined, jsonChecks.has(`${table}.${c.name}`)));
+    const column = parseColumnType(c.name, c.type, undefined, jsonChecks.has(`${table}.${c.name}`));
+    const defaults = { columnDefault: c.dflt, nullable: c.nullable === 'YES', extra: c.extra ?? '' };
+    info.columns.push({ ...column, ...backfillOf(mapColumn(column).kind, defaults) });
   }
   for (const k of keys) result.get(`${k.db}.${k.t}`)?.primaryKey.push(k.name);
   return result;

@@ -44,6 +44,8 @@ export class BinlogStream {
   private readonly watchdog: NodeJS.Timeout;
   private restartTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** An item handed out and given back (`unread`): the next `next` returns it first. */
+  private held: StreamItem | null = null;
 
   constructor(private readonly opts: BinlogStreamOptions, start: Cursor) {
     this.cursor = { ...start };
@@ -52,8 +54,23 @@ export class BinlogStream {
     this.watchdog.unref();
   }
 
+  /**
+   * Gives back `item`, the last one `next` returned, with the cursor from before it: a capture that
+   * ends its batch before an item leaves it for the next batch.
+   */
+  unread(item: StreamItem, before: Cursor): void {
+    this.held = item;
+    this.cursor = { ...before };
+  }
+
   /** The next item, or null after `waitMs` without one. Throws when the stream failed for good. */
   async next(waitMs: number, signal: AbortSignal): Promise<StreamItem | null> {
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      this.cursor = held.after;
+      return held;
+    }
     if (this.queue.length === 0 && this.failure === null && waitMs > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -91,6 +108,7 @@ export class BinlogStream {
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     await this.stopReader();
     this.queue.clear();
+    this.held = null;
     this.wake?.();
   }
 
@@ -170,7 +188,7 @@ export class BinlogStream {
 
   /** The cursor after the last queued item: where a restarted reader continues. */
   private tail(): Cursor {
-    return this.queue.last()?.after ?? this.cursor;
+    return this.queue.last()?.after ?? this.held?.after ?? this.cursor;
   }
 
   private checkAlive(): void {

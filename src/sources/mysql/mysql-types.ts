@@ -31,6 +31,9 @@ export interface MysqlColumn {
   type: string;
   /** The canonical type the binlog reports for this column (MariaDB UUID is `binary(16)` there). */
   wireType: string;
+  /** From information_schema only: what rows older than the column read (see mysql-defaults.ts). */
+  backfill?: string | null;
+  backfillUnknown?: true;
 }
 
 /** A table's `TableSchema` plus the conversion kind of each column. */
@@ -94,7 +97,10 @@ function canonicalType(base: string, args: string, unsigned: boolean, json: bool
 /** The DuckDB column and conversion kind for one normalised column. */
 export function mapColumn(col: MysqlColumn): { column: ColumnSchema; kind: ValueKind } {
   const [duckType, kind, encoding] = duckTypeOf(col.type);
-  return { column: { name: col.name, sourceType: col.type, duckType, encoding }, kind };
+  const column: ColumnSchema = { name: col.name, sourceType: col.type, duckType, encoding };
+  if (col.backfill !== undefined) column.backfill = col.backfill;
+  if (col.backfillUnknown === true) column.backfillUnknown = true;
+  return { column, kind };
 }
 
 function duckTypeOf(type: string): [string, ValueKind, ValueEncoding] {

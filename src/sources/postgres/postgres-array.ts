@@ -82,3 +82,21 @@ export function pgArrayToJson(text: string, convert: (element: string) => string
   }
   return `[${parts.join(',')}]`;
 }
+
+/**
+ * The one element of a one-element array literal (how `pg_attribute.attmissingval` prints a
+ * column's missing value) as that element's own text; an element that is itself an array (a
+ * column of an array type) is printed back as an array literal. Null for SQL NULL.
+ */
+export function singleArrayElement(text: string): string | null {
+  const items = parsePgArray(text);
+  if (items.length !== 1) throw new SyntaxError(`expected a one-element array, got ${items.length} elements`);
+  const item = items[0] ?? null;
+  return Array.isArray(item) ? formatPgArray(item) : item;
+}
+
+function formatPgArray(items: PgArray): string {
+  const element = (v: string | null | PgArray): string =>
+    v === null ? 'NULL' : Array.isArray(v) ? formatPgArray(v) : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  return `{${items.map(element).join(',')}}`;
+}

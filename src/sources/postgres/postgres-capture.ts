@@ -7,7 +7,25 @@ import type { PgTable } from './postgres-catalog.js';
 import { commitTimeIso, tupleValues } from './postgres-pgoutput.js';
 import { boundaryPosition, comparePgPositions, normalizeLsn, wholeTxnPosition } from './postgres-position.js';
 import type { SchemaTracker } from './postgres-schemas.js';
-import type { PgReplicationStream } from './postgres-stream.js';
+import type { PgReplicationStream, StreamItem } from './postgres-stream.js';
+
+type EventValues = { values: (string | null | undefined)[]; oldKey?: (string | null)[] };
+
+/**
+ * A row message's values; for an update that changed the primary key (pgoutput then sends the old
+ * key, or the whole old row under REPLICA IDENTITY FULL), the old key too.
+ */
+function eventValues(table: PgTable, msg: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): EventValues {
+  if (msg.tag === 'delete') return { values: tupleValues(table, msg.old ?? msg.key) };
+  const values = tupleValues(table, msg.new);
+  const before = msg.tag === 'update' ? (msg.key ?? msg.old) : null;
+  if (before === null || table.schema.primaryKey.length === 0) return { values };
+  const old = tupleValues(table, before);
+  const keys = table.schema.primaryKey.map((k) => table.schema.columns.findIndex((c) => c.name === k));
+  const oldKey = keys.map((i) => old[i] ?? null);
+  const changed = keys.some((i, j) => values[i] !== undefined && values[i] !== oldKey[j]);
+  return changed ? { values, oldKey } : { values };
+}
 
 /** Where an open stream is: kept across captures so the next batch continues without reconnecting. */
 export interface StreamCursor {
@@ -19,10 +37,15 @@ export interface StreamCursor {
   lastAck: string;
   /** Captured relations by OID (null: not selected); filled from relation messages. */
   relations: Map<number, PgTable | null>;
+  /**
+   * A message read but left for the next batch (it changes the schema of a table this batch
+   * wrote); `relation` is the first relation of a multi-table TRUNCATE still to write.
+   */
+  pending: { message: Pgoutput.Message; relation: number } | null;
 }
 
 export function newCursor(ackLsn: string): StreamCursor {
-  return { txn: null, handedOut: null, lastAck: ackLsn, relations: new Map() };
+  return { txn: null, handedOut: null, lastAck: ackLsn, relations: new Map(), pending: null };
 }
 
 export interface StreamCaptureInput {
@@ -55,21 +78,35 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
   const batch = { written: 0, firstAt: null as number | null, txnWritten: 0, txnBytesAt: sink.bytes };
   const full = (): boolean => batch.written >= limits.maxRows || sink.bytes >= limits.maxBytes;
 
-  const write = async (table: PgTable, op: ChangeEvent['op'], values: () => (string | null | undefined)[]): Promise<boolean> => {
+  /**
+   * Writes one event. `skipped`: at or before `from`; `split`: not written, the batch ends before
+   * it (it changes the schema of a table this batch wrote); `full`: written, and its transaction
+   * alone has reached the limits.
+   */
+  const write = async (table: PgTable, op: ChangeEvent['op'], values: () => EventValues): Promise<'ok' | 'skipped' | 'split' | 'full'> => {
     const txn = cursor.txn;
     if (txn === null) throw new Error('pgoutput change outside a transaction');
-    const pos: PgPosition = { kind: 'pg', lsn: txn.commitLsn, ackLsn: cursor.lastAck, seq: ++txn.seq };
+    const pos: PgPosition = { kind: 'pg', lsn: txn.commitLsn, ackLsn: cursor.lastAck, seq: txn.seq + 1 };
     // Already loaded (the server resends from the slot's older confirmed LSN): skip, without converting.
-    if (comparePgPositions(pos, from) <= 0) return false;
+    if (comparePgPositions(pos, from) <= 0) {
+      txn.seq++;
+      return 'skipped';
+    }
+    if (!sink.accepts(table.schema)) return 'split';
+    txn.seq++;
     schemaChanges.push(...input.schemas.declare(sink, table.schema));
     const base = { table: table.schema.table, position: txn.commitLsn, commitTs: txn.commitTs, seq: txn.seq - 1 };
-    await sink.write(op === 'truncate' ? { ...base, op } : { ...base, op, values: values() });
+    if (op === 'truncate') await sink.write({ ...base, op });
+    else {
+      const { values: row, oldKey } = values();
+      await sink.write(oldKey === undefined ? { ...base, op, values: row } : { ...base, op, values: row, oldKey });
+    }
     batch.written++;
     batch.txnWritten++;
     batch.firstAt ??= Date.now();
     cursor.handedOut = pos;
     to = pos;
-    return batch.txnWritten >= limits.maxRows || sink.bytes - batch.txnBytesAt >= limits.maxBytes;
+    return batch.txnWritten >= limits.maxRows || sink.bytes - batch.txnBytesAt >= limits.maxBytes ? 'full' : 'ok';
   };
 
   stream.requestKeepalive();
@@ -80,7 +117,12 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     // Transactions arrive whole and quickly: outside one, stop at the deadline or when full.
     if (cursor.txn === null && (now >= deadline || full())) break;
     const between = cursor.txn === null;
-    const item = await stream.next(between ? Math.min(batch.firstAt === null ? POLL_MS : QUIET_MS, Math.max(1, deadline - now)) : POLL_MS);
+    const pending = cursor.pending;
+    cursor.pending = null;
+    const item: StreamItem | null =
+      pending !== null
+        ? { kind: 'message', message: pending.message }
+        : await stream.next(between ? Math.min(batch.firstAt === null ? POLL_MS : QUIET_MS, Math.max(1, deadline - now)) : POLL_MS);
     if (item === null) {
       if (between && batch.firstAt !== null) break; // the backlog is drained: load what we have
       continue;
@@ -114,14 +156,22 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       case 'delete': {
         const table = cursor.relations.get(msg.relation.relationOid);
         if (table === null || table === undefined) break;
-        const tuple = msg.tag === 'delete' ? (msg.old ?? msg.key) : msg.new;
-        split = await write(table, msg.tag, () => tupleValues(table, tuple));
+        const outcome = await write(table, msg.tag, () => eventValues(table, msg));
+        if (outcome === 'split') cursor.pending = { message: msg, relation: 0 };
+        split = outcome === 'split' || outcome === 'full';
         break;
       }
       case 'truncate':
-        for (const rel of msg.relations) {
-          const table = cursor.relations.get(rel.relationOid);
-          if (table !== null && table !== undefined) split = (await write(table, 'truncate', () => [])) || split;
+        for (let r = pending?.relation ?? 0; r < msg.relations.length && !split; r++) {
+          const table = cursor.relations.get(msg.relations[r]?.relationOid ?? -1);
+          if (table === null || table === undefined) continue;
+          const outcome = await write(table, 'truncate', () => ({ values: [] }));
+          if (outcome === 'split') cursor.pending = { message: msg, relation: r };
+          split = outcome === 'split' || (outcome === 'full' && r === msg.relations.length - 1) || split;
+          if (outcome === 'full' && r < msg.relations.length - 1) {
+            cursor.pending = { message: msg, relation: r + 1 };
+            split = true;
+          }
         }
         break;
       default:

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { TableSchema } from '../../model/table-schema.js';
+import type { ColumnSchema, TableSchema } from '../../model/table-schema.js';
+import { singleArrayElement } from './postgres-array.js';
 import { pgColumn, type PgColumn, type PgTypeInfo, type ValueWarning } from './postgres-types.js';
 
 /** A table's staged shape and the converters for its values, in column order. */
@@ -24,6 +25,23 @@ export interface CatalogTable {
   replicaIdentity: string;
   columns: RawColumn[];
   primaryKey: string[];
+}
+
+/**
+ * What rows that existed before a column was added read: the missing value PostgreSQL stores for
+ * `ADD COLUMN … DEFAULT <non-volatile>` (it writes no row changes), NULL for a column without a
+ * default; unknown when the column has a default but no missing value (a volatile default or an
+ * identity rewrote the table without change events).
+ */
+function backfillOf(
+  attr: { atthasmissing: boolean; missing: string | null; has_default: boolean },
+  convert: (text: string) => string | null,
+): Pick<ColumnSchema, 'backfill' | 'backfillUnknown'> {
+  if (attr.atthasmissing && attr.missing !== null) {
+    const element = singleArrayElement(attr.missing);
+    return { backfill: element === null ? null : convert(element) };
+  }
+  return attr.has_default ? { backfillUnknown: true } : {};
 }
 
 interface TypeRow {
@@ -84,18 +102,27 @@ export class PgCatalog {
     return res.rows.map((r) => r.attname);
   }
 
-  /** Builds the staged shape of `table` from its columns (from the catalog or a relation message). */
+  /**
+   * Builds the staged shape of `table` from its columns (from the catalog or a relation message),
+   * with each column's `attnum` as its id and what rows older than the column read (its missing
+   * value, see `backfillOf`), looked up by name in the catalog as it is now.
+   */
   async build(table: string, relOid: number, columns: RawColumn[], primaryKey: string[]): Promise<PgTable> {
-    const dims = await this.client.query<{ attname: string; attndims: number }>(
-      'SELECT attname, attndims FROM pg_attribute WHERE attrelid = $1 AND attnum > 0',
+    const attrs = await this.client.query<{ attname: string; attnum: number; attndims: number; atthasmissing: boolean; missing: string | null; has_default: boolean }>(
+      `SELECT a.attname, a.attnum, a.attndims, a.atthasmissing, a.attmissingval::text AS missing,
+              (a.atthasdef OR a.attidentity <> '') AS has_default
+         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
       [relOid],
     );
-    const ndims = new Map(dims.rows.map((r) => [r.attname, r.attndims]));
+    const byName = new Map(attrs.rows.map((r) => [r.attname, r]));
     const built: PgColumn[] = [];
     for (const c of columns) {
       const [type, sourceType] = await Promise.all([this.type(c.typeOid), this.formatType(c.typeOid, c.typeMod)]);
       const warn: ValueWarning = (m) => this.warn(`${table}.${c.name}: ${m}`);
-      built.push(pgColumn(c.name, type, c.typeMod, ndims.get(c.name) ?? 0, sourceType, warn));
+      const attr = byName.get(c.name);
+      const column = pgColumn(c.name, type, c.typeMod, attr?.attndims ?? 0, sourceType, warn);
+      if (attr !== undefined) Object.assign(column.schema, { id: attr.attnum }, backfillOf(attr, column.convert));
+      built.push(column);
     }
     return { schema: { table, columns: built.map((c) => c.schema), primaryKey }, columns: built };
   }

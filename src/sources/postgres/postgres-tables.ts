@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { TableNotFoundError } from '../../errors.js';
-import { splitTableName } from '../../model/table-schema.js';
+import { parseTableRef } from '../../model/table-name.js';
 
 /** A table as `schema` + `name`. */
 export interface TableRef {
@@ -16,11 +16,12 @@ export class TableSelection {
 
   constructor(tables: string[]) {
     for (const t of tables) {
-      const ref = splitTableName(t);
+      const ref = parseTableRef(t);
+      if (ref === null) throw new Error(`not a table name: ${JSON.stringify(t)}`);
       if (ref.name === '*') this.schemas.push(ref.schema);
       else {
         this.exact.push(ref);
-        this.names.add(t);
+        this.names.add(`${ref.schema}.${ref.name}`);
       }
     }
   }

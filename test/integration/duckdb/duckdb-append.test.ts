@@ -59,17 +59,10 @@ describe('DuckDB destination, append mode', () => {
     ]);
   });
 
-  test('unsent values are filled from earlier segments of the same batch', async () => {
+  test('unsent values are filled from rows of earlier batches, also after a column was added', async () => {
     const wider = schema(T, [...events.columns, column('extra')]);
-    await h.apply(
-      [
-        events,
-        row(T, 'insert', ['8', 'first', '1']),
-        wider,
-        row(T, 'update', ['8', undefined, '2', 'x']),
-      ],
-      { mode: 'append' },
-    );
+    await h.apply([events, row(T, 'insert', ['8', 'first', '1'])], { mode: 'append' });
+    await h.apply([wider, row(T, 'update', ['8', undefined, '2', 'x'])], { mode: 'append' });
     assert.deepEqual(await h.query('SELECT body, n, extra FROM app.events WHERE id = 8 ORDER BY rowid'), [
       { body: 'first', n: 1, extra: null },
       { body: 'first', n: 2, extra: 'x' },

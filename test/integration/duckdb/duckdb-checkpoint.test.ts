@@ -52,11 +52,10 @@ describe('DuckDB destination, checkpoints and atomicity', () => {
     const before = await h.dest.readCheckpoint(PIPELINE);
     const other = schema('ck.fresh', [column('id', 'INTEGER')]);
     const { manifest, spoolDir } = await h.stage([
-      t,
-      row(T, 'update', ['1', '11']),
+      schema(T, [...t.columns, column('added')]),
+      row(T, 'update', ['1', '11', 'a']),
       other,
       row('ck.fresh', 'insert', ['1']),
-      schema(T, [...t.columns, column('added')]),
       row(T, 'insert', ['3', 'abc', 'x']),
     ]);
     await assert.rejects(h.applyStaged(manifest, spoolDir), (err: unknown) => {

@@ -14,8 +14,8 @@ import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 
-/** A declared schema or an event, in the order a capture would hand them to the spool writer. */
-export type Step = TableSchema | ChangeEvent;
+/** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
+export type Step = TableSchema | ChangeEvent | { table: string; renames: { from: string; to: string }[] };
 
 export const PIPELINE = 'p1';
 
@@ -27,6 +27,7 @@ export class Harness {
   private constructor(
     readonly dir: string,
     readonly dest: DuckDBDestination,
+    readonly pipeline = PIPELINE,
   ) {}
 
   /** `file` is the database file's name: its stem is DuckDB's catalog name. */
@@ -41,13 +42,15 @@ export class Harness {
   /** Spools `steps` as the next batch (from the current checkpoint) and returns its manifest. */
   async stage(steps: Step[]): Promise<{ manifest: BatchManifest; spoolDir: string }> {
     const n = ++this.batches;
-    const spoolDir = path.join(this.dir, 'spool', `b${n}`);
-    const writer = await SpoolWriter.create(spoolDir, PIPELINE, `b${n}`, this.checkpoint);
+    const batchId = this.pipeline === PIPELINE ? `b${n}` : `${this.pipeline}-b${n}`;
+    const spoolDir = path.join(this.dir, 'spool', batchId);
+    const writer = await SpoolWriter.create(spoolDir, this.pipeline, batchId, this.checkpoint);
     for (const step of steps) {
       if ('columns' in step) writer.setSchema(step);
+      else if ('renames' in step) writer.renameColumns(step.table, step.renames);
       else await writer.write(step);
     }
-    const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId: `b${n}` };
+    const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId };
     await writer.finish(to, []);
     const manifest = JSON.parse(await readFile(path.join(spoolDir, 'manifest.json'), 'utf8')) as BatchManifest;
     return { manifest, spoolDir };
@@ -63,6 +66,18 @@ export class Harness {
     const result = await this.dest.applyBatch(manifest, { mode: 'merge', heartbeat: () => undefined, spoolDir, ...options });
     this.checkpoint = result.checkpoint;
     return result;
+  }
+
+  /** The same file, written by another pipeline (its checkpoint initialised). */
+  async asPipeline(pipeline: string): Promise<Harness> {
+    const other = new Harness(this.dir, this.dest, pipeline);
+    await this.dest.initCheckpoint(pipeline, other.checkpoint);
+    return other;
+  }
+
+  /** Runs a statement on a second connection (e.g. a user's own table). */
+  async exec(sql: string): Promise<void> {
+    await this.query(sql);
   }
 
   /** Rows of `sql`, read on a second connection to the same file (committed data only). */

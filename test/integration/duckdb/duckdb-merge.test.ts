@@ -128,10 +128,13 @@ describe('DuckDB destination, file named like a source schema', () => {
       const catalog = file.replace('.duckdb', '');
       try {
         await h.apply([items, row(T, 'insert', ['1', 'a', 'b', '1']), truncate(T), row(T, 'insert', ['2', 'c', 'd', '2'])]);
-        await h.apply([items, row(T, 'update', ['2', 'c', undefined, '3']), truncate(T)], { mode: 'append', appendTables: [] });
-        const rows = await h.query(`SELECT id, doc, __op FROM "${catalog}".shop.items ORDER BY rowid`);
-        assert.deepEqual(rows.map((r) => r.__op), ['truncate', 'insert', 'update', 'truncate']);
-        assert.deepEqual(rows[2], { id: 2, doc: 'd', __op: 'update' });
+        await h.apply([items, row(T, 'update', ['2', 'c', undefined, '3']), truncate(T), row(T, 'insert', ['3', 'e', 'f', '4'])]);
+        const rows = await h.query(`SELECT id, doc, __op, __deleted FROM "${catalog}".shop.items ORDER BY id`);
+        assert.deepEqual(rows, [
+          { id: 1, doc: 'b', __op: 'truncate', __deleted: true },
+          { id: 2, doc: 'd', __op: 'truncate', __deleted: true },
+          { id: 3, doc: 'f', __op: 'insert', __deleted: false },
+        ]);
         assert.deepEqual(await h.dest.readCheckpoint('p1'), h.checkpoint);
       } finally {
         await h.close();

@@ -27,16 +27,31 @@ describe('DuckDB destination, schema evolution', () => {
     assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_indexes() WHERE table_name = 'a'"), [{ n: 0 }]);
   });
 
-  test('adds a column mid-batch: two segments of one table, earlier rows read NULL', async () => {
+  test('adds a column: rows loaded before read NULL, or the value the source gives them', async () => {
     const v1 = schema('evo.a', [column('id', 'INTEGER'), column('v', 'INTEGER')]);
-    const v2 = schema('evo.a', [...v1.columns, column('note')]);
-    await h.apply([v1, row('evo.a', 'insert', ['2', '20']), v2, row('evo.a', 'insert', ['3', '30', 'hi']), row('evo.a', 'update', ['2', '21', 'yo'])]);
+    await h.apply([v1, row('evo.a', 'insert', ['2', '20'])]);
+    const v2 = schema('evo.a', [...v1.columns, column('note'), { ...column('flag', 'INTEGER'), backfill: '7' }]);
+    await h.apply([v2, row('evo.a', 'insert', ['3', '30', 'hi', '1']), row('evo.a', 'update', ['2', '21', 'yo', undefined])]);
     assert.equal((await columnTypes(h, 'a')).note, 'VARCHAR');
-    assert.deepEqual(await h.query('SELECT id, v, note FROM evo.a ORDER BY id'), [
-      { id: 1, v: 10, note: null },
-      { id: 2, v: 21, note: 'yo' },
-      { id: 3, v: 30, note: 'hi' },
+    assert.deepEqual(await h.query('SELECT id, v, note, flag FROM evo.a ORDER BY id'), [
+      { id: 1, v: 10, note: null, flag: 7 },
+      { id: 2, v: 21, note: 'yo', flag: 7 },
+      { id: 3, v: 30, note: 'hi', flag: 1 },
     ]);
+    // The default served only the rows that existed: later inserts without the column stay NULL.
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_columns() WHERE table_name = 'a' AND column_default IS NOT NULL"), [{ n: 0 }]);
+  });
+
+  test('a batch that changes a table after writing rows of it is refused before anything is written', async () => {
+    const v1 = schema('evo.r', [column('id', 'INTEGER'), column('v', 'INTEGER')]);
+    await h.apply([v1, row('evo.r', 'insert', ['1', '1'])]);
+    const before = h.checkpoint;
+    await assert.rejects(
+      h.apply([v1, row('evo.r', 'update', ['1', '2']), schema('evo.r', [...v1.columns, column('x')]), row('evo.r', 'update', ['1', '3', 'x'])]),
+      /changes the schema of evo\.r after writing rows of it in the same batch/,
+    );
+    h.checkpoint = before;
+    assert.deepEqual(await h.query('SELECT id, v FROM evo.r'), [{ id: 1, v: 1 }]);
   });
 
   test('widens INTEGER to BIGINT and DECIMAL(10,2) to DECIMAL(18,2), keeping the data', async () => {
@@ -90,10 +105,39 @@ describe('DuckDB destination, schema evolution', () => {
     ]);
   });
 
-  test('a column whose name differs only in case is the same DuckDB column', async () => {
-    const t = 'evo.c';
-    await h.apply([schema(t, [column('id', 'INTEGER'), column('Name')]), row(t, 'insert', ['1', 'x'])]);
-    await h.apply([schema(t, [column('id', 'INTEGER'), column('name')]), row(t, 'insert', ['2', 'y'])]);
-    assert.deepEqual(await h.query('SELECT id, "Name" AS n FROM evo.c ORDER BY id'), [{ id: 1, n: 'x' }, { id: 2, n: 'y' }]);
+  test('a column dropped and added again starts over: every row reads what the source gives', async () => {
+    const t = 'evo.again';
+    const full = schema(t, [column('id', 'INTEGER'), column('x', 'INTEGER')]);
+    await h.apply([full, row(t, 'insert', ['1', '10']), row(t, 'insert', ['2', '20'])]);
+    await h.apply([schema(t, [column('id', 'INTEGER')]), row(t, 'update', ['2'])]);
+    await h.apply([schema(t, [column('id', 'INTEGER'), { ...column('x', 'VARCHAR'), backfill: 'b' }]), row(t, 'insert', ['3', 'c'])]);
+    assert.deepEqual(await h.query('SELECT id, x FROM evo.again ORDER BY id'), [
+      { id: 1, x: 'b' },
+      { id: 2, x: 'b' },
+      { id: 3, x: 'c' },
+    ]);
+  });
+
+  test('a column renamed at the source (same id, or a reported rename) keeps its values', async () => {
+    const t = 'evo.ren';
+    const id = { ...column('id', 'INTEGER'), id: 1 };
+    await h.apply([schema(t, [id, { ...column('a'), id: 2 }, column('b')]), row(t, 'insert', ['1', 'x', 'y'])]);
+    await h.apply([schema(t, [id, { ...column('a2'), id: 2 }, column('b')]), row(t, 'insert', ['2', 'p', 'q'])]);
+    await h.apply([{ table: t, renames: [{ from: 'b', to: 'b2' }] }]);
+    await h.apply([schema(t, [id, { ...column('a2'), id: 2 }, column('b2')]), row(t, 'insert', ['3', 'r', 's'])]);
+    assert.deepEqual(await h.query('SELECT id, a2, b2 FROM evo.ren ORDER BY id'), [
+      { id: 1, a2: 'x', b2: 'y' },
+      { id: 2, a2: 'p', b2: 'q' },
+      { id: 3, a2: 'r', b2: 's' },
+    ]);
+    assert.deepEqual(Object.keys(await columnTypes(h, 'ren')).slice(0, 3), ['id', 'a2', 'b2']);
+  });
+
+  test('a column added with a value the source cannot tell marks the table for re-sync', async () => {
+    const t = 'evo.vol';
+    await h.apply([schema(t, [column('id', 'INTEGER')]), row(t, 'insert', ['1'])]);
+    const result = await h.apply([schema(t, [column('id', 'INTEGER'), { ...column('r', 'DOUBLE'), backfillUnknown: true }]), row(t, 'insert', ['2', '0.5'])]);
+    assert.equal(result.resync.length, 1);
+    assert.match(result.resync[0] ?? '', /^evo\.vol: column\(s\) r of evo\.vol were added with a volatile default/);
   });
 });

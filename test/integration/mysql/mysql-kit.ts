@@ -55,8 +55,28 @@ export function newSource(spec: PipelineSpec): MysqlSource {
 export class RecordingSink implements BatchSink {
   readonly records: { event: ChangeEvent; schema: TableSchema }[] = [];
   readonly declared: TableSchema[] = [];
+  readonly renames: { table: string; renames: { from: string; to: string }[] }[] = [];
   private readonly schemas = new Map<string, TableSchema>();
+  private readonly changed = new Set<string>();
   private byteCount = 0;
+
+  accepts(schema: TableSchema): boolean {
+    return !this.changed.has(schema.table) || JSON.stringify(this.schemas.get(schema.table)) === JSON.stringify(schema);
+  }
+
+  hasChanges(table: string): boolean {
+    return this.changed.has(table);
+  }
+
+  /** Starts the next batch (the previous one counts as loaded): schema changes are accepted again. */
+  nextBatch(): void {
+    this.changed.clear();
+  }
+
+  renameColumns(table: string, renames: { from: string; to: string }[]): void {
+    if (this.changed.has(table)) throw new Error(`${table}: rename after rows in one batch`);
+    this.renames.push({ table, renames });
+  }
 
   setSchema(schema: TableSchema): void {
     this.schemas.set(schema.table, schema);
@@ -70,6 +90,7 @@ export class RecordingSink implements BatchSink {
       throw new Error(`${event.table}: ${event.values.length} values for ${schema.columns.length} columns`);
     }
     this.records.push({ event, schema });
+    this.changed.add(event.table);
     this.byteCount += JSON.stringify(event).length;
     return Promise.resolve();
   }
@@ -121,6 +142,7 @@ export async function drain(
   let batches = 0;
   for (;;) {
     const before = sink.events;
+    sink.nextBatch();
     const outcome = await source.capture(at, sink, limits, ctx());
     schemaChanges.push(...outcome.schemaChanges);
     const moved = checkpointKey(outcome.to) !== checkpointKey(at);

@@ -70,12 +70,28 @@ export class RecordingSink implements BatchSink {
     return this.written.filter((e): e is RowEvent => e.op !== 'truncate');
   }
 
+  private readonly changed = new Set<string>();
+
+  accepts(schema: TableSchema): boolean {
+    const current = this.schemas.findLast((s) => s.table === schema.table);
+    return !this.changed.has(schema.table) || JSON.stringify(current) === JSON.stringify(schema);
+  }
+
+  hasChanges(table: string): boolean {
+    return this.changed.has(table);
+  }
+
+  renameColumns(table: string): void {
+    throw new Error(`${table}: PostgreSQL capture reports renames through column ids, not renameColumns`);
+  }
+
   setSchema(schema: TableSchema): void {
     this.schemas.push(schema);
   }
 
   write(event: ChangeEvent): Promise<void> {
     if (!this.schemas.some((s) => s.table === event.table)) throw new Error(`no schema for ${event.table}`);
+    this.changed.add(event.table);
     this.written.push(event);
     this.bytes += JSON.stringify(event).length;
     return Promise.resolve();

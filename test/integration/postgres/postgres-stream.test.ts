@@ -198,19 +198,27 @@ describe('PostgreSQL streaming', () => {
     await assert.rejects(captureOnce(recreated, start), (e: unknown) => e instanceof PositionLostError && /past the loaded position/.test(e.message));
   });
 
-  test('stages into the real SpoolWriter across an ADD COLUMN', async () => {
+  test('a schema change after rows of the table ends the batch; the next batch starts with it, mid-transaction too', async () => {
     const { name, source, start } = await streaming();
     await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
-    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN n int`);
-    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b', 3)`);
+    await suite.db.query(`BEGIN; UPDATE ${name} SET v = 'a2' WHERE id = 1; ALTER TABLE ${name} ADD COLUMN n int DEFAULT 7; INSERT INTO ${name} VALUES (2, 'b', 3); COMMIT`);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'dt-spool-'));
     try {
-      const spool = await SpoolWriter.create(dir, 'p', 'b1', start);
-      const out = await source.capture(start, spool, { ...LIMITS, idleWaitMs: 3000 }, ctx);
-      const summary = await spool.finish(out.to, out.schemaChanges);
-      assert.equal(summary.events, 2);
-      const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BatchManifest;
-      assert.deepEqual(manifest.segments.map((seg) => (seg.kind === 'rows' ? [seg.rows, seg.schema.columns.length] : [])), [[1, 2], [1, 3]]);
+      const batches: BatchManifest[] = [];
+      let from = start;
+      for (let b = 1; b <= 2; b++) {
+        const spool = await SpoolWriter.create(path.join(dir, `b${b}`), 'p', `b${b}`, from);
+        const out = await source.capture(from, spool, { ...LIMITS, idleWaitMs: 3000 }, ctx);
+        await spool.finish(out.to, out.schemaChanges);
+        batches.push(JSON.parse(await readFile(path.join(dir, `b${b}`, 'manifest.json'), 'utf8')) as BatchManifest);
+        from = out.to;
+      }
+      const shape = (m: BatchManifest): unknown => m.segments.map((seg) => (seg.kind === 'rows' ? [seg.rows, seg.schema.columns.map((c) => c.name)] : []));
+      assert.deepEqual(batches.map(shape), [[[2, ['id', 'v']]], [[1, ['id', 'v', 'n']]]]);
+      assert.equal(batches[0]?.to.position?.kind === 'pg' && batches[0].to.position.seq, 1, 'the first batch ends inside the transaction');
+      const added = batches[1]?.segments[0];
+      assert.ok(added?.kind === 'rows');
+      assert.deepEqual(added.schema.columns.map((c) => [c.name, c.id, c.backfill]), [['id', 1, undefined], ['v', 2, undefined], ['n', 3, '7']]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

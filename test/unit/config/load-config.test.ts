@@ -44,6 +44,14 @@ describe('config', () => {
     assert.match(msg, /pipelines\[0\]\.source\.tables\[0\]: write tables as schema\.table/);
   });
 
+  test('table names with spaces, dots or quotes are written quoted and kept as written in the spec', () => {
+    const tables = ['public."Odd Name"', '"sales"."a.b"', 'app.*'];
+    const config = parseConfig({ pipelines: [{ ...minimal.pipelines[0], source: { kind: 'postgres', tables } }] }, '/etc/ducktail.yaml');
+    assert.deepEqual(config.pipelines[0]?.source.tables, tables);
+    const msg = configError({ pipelines: [{ ...minimal.pipelines[0], source: { kind: 'postgres', tables: ['public.Odd Name'] } }] });
+    assert.match(msg, /quote a name holding a dot, a space or a quote: "my schema"\."Odd Name"/);
+  });
+
   test('refuses a password in the config', () => {
     const msg = configError({
       pipelines: [{ ...minimal.pipelines[0], source: { kind: 'postgres', tables: ['public.t'], password: 'secret' } }],

@@ -16,13 +16,16 @@ const col = (name: string, duckType: string, encoding: ColumnSchema['encoding'] 
 function plan(primaryKey: string[]): SegmentPlan {
   const columns = [col('id', 'INTEGER'), col('data', 'BLOB', 'hex')];
   return {
-    catalog: 'db',
     schema: { table: 's.t', columns, primaryKey },
     table: {
-      sourceTypes: new Map([['id', 'INTEGER'], ['data', 'BLOB']]),
-      targetTypes: new Map([['id', 'INTEGER'], ['data', 'BLOB']]),
+      ref: '"db"."s"."t"',
+      columns: [
+        { duck: 'id', sourceType: 'INTEGER', targetType: 'INTEGER' },
+        { duck: 'data', sourceType: 'BLOB', targetType: 'BLOB' },
+      ],
       notes: [],
       dropped: [],
+      resync: null,
     },
     stage: 'stage',
   };
@@ -33,7 +36,7 @@ describe('DuckDB SQL text', () => {
     assert.equal(quoteIdent('Order Id'), '"Order Id"');
     assert.equal(quoteIdent('a"b'), '"a""b"');
     assert.equal(quoteLiteral("it's"), "'it''s'");
-    assert.equal(tableRef('my db', 'My Schema.Or"ders.x'), '"my db"."My Schema"."Or""ders.x"');
+    assert.equal(tableRef('my db', 'My Schema', 'Or"ders.x'), '"my db"."My Schema"."Or""ders.x"');
   });
 
   test('values decode by encoding, then cast to a differing destination type', () => {
@@ -50,6 +53,13 @@ describe('DuckDB SQL text', () => {
     assert.match(sql, /o <> 'd' AND \(u IS NULL OR NOT list_contains\(u, 1\)\) AS s1/);
     assert.match(sql, /"data" = CASE WHEN r\.h1 THEN r\.v1 ELSE t\."data" END/);
     assert.throws(() => buildMergeSql(plan([])), /primary key/);
+  });
+
+  test('merge with key moves deletes the old key just before the update that moved it', () => {
+    assert.doesNotMatch(buildMergeSql(plan(['id'])), /UNION ALL/);
+    const sql = buildMergeSql(plan(['id']), true);
+    assert.match(sql, /SELECT n \* 2 AS n, o, p, t, u, c FROM stage/);
+    assert.match(sql, /SELECT n \* 2 - 1, 'd', p, t, NULL, CAST\(\[k\[1\], NULL\] AS VARCHAR\[\]\) FROM stage WHERE k IS NOT NULL/);
   });
 
   test('append only builds the fill joins when a keyed segment has unsent values', () => {

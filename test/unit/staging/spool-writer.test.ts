@@ -39,7 +39,7 @@ test('spool: segments per schema run, truncates in order, unsent values, manifes
   assert.deepEqual(summary.counts, { 'public.t': { insert: 3, update: 1, truncate: 1 } });
   assert.equal(summary.lastCommitTs, base.commitTs);
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BatchManifest;
-  assert.deepEqual(manifest.segments.map((s) => [s.kind, s.kind === 'rows' ? s.rows : 0, s.schema.columns.length]), [
+  assert.deepEqual(manifest.segments.map((s) => [s.kind, s.kind === 'rows' ? s.rows : 0, s.kind === 'rename' ? 0 : s.schema.columns.length]), [
     ['rows', 2, 2],
     ['truncate', 0, 2],
     ['rows', 1, 2],
@@ -48,12 +48,50 @@ test('spool: segments per schema run, truncates in order, unsent values, manifes
   const first = manifest.segments[0]!;
   assert.ok(first.kind === 'rows');
   const lines = (await readFile(path.join(dir, first.file), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as SpoolLine);
-  assert.deepEqual(lines[1], { n: 1, o: 'u', q: 1, p: '0/10', t: base.commitTs, u: [1], c: ['1', null] });
+  assert.deepEqual(lines[1], { n: 1, o: 'u', q: 1, p: '0/10', t: base.commitTs, u: [1], c: ['1', null], k: null });
   assert.deepEqual(manifest.to, to);
 });
 
 test('spool: an event before its table schema is refused', async () => {
   const w = await SpoolWriter.create(path.join(await tempDir('spool'), 'b2'), 'p', 'b2', { position: null, batchId: '' });
   await assert.rejects(w.write({ ...base, table: 'public.x', op: 'insert', seq: 0, values: [] }), /no schema declared for public\.x/);
+  await w.abort();
+});
+
+test('spool: abort with writes in flight neither crashes the process nor leaves files', async () => {
+  const dir = path.join(await tempDir('spool'), 'b3');
+  const w = await SpoolWriter.create(dir, 'p', 'b3', { position: null, batchId: '' });
+  w.setSchema(v1);
+  const big = 'x'.repeat(64 * 1024);
+  // Writes resolve once buffered; several are still being written to disk when abort() runs.
+  for (let i = 0; i < 50; i++) await w.write({ ...base, table: 'public.t', op: 'insert', seq: i, values: [String(i), big] });
+  const uncaught: unknown[] = [];
+  const onError = (err: unknown): void => void uncaught.push(err);
+  process.on('uncaughtException', onError);
+  try {
+    await w.abort();
+    await w.abort();
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off('uncaughtException', onError);
+  }
+  assert.deepEqual(uncaught, []);
+  await assert.rejects(readFile(path.join(dir, '00000.ndjson')), /ENOENT/);
+  await assert.rejects(w.write({ ...base, table: 'public.t', op: 'insert', seq: 99, values: ['99', 'y'] }), /aborted/);
+});
+
+test('spool: a file error fails the batch, not the process', async () => {
+  const root = await tempDir('spool');
+  const dir = path.join(root, 'b4');
+  const w = await SpoolWriter.create(dir, 'p', 'b4', { position: null, batchId: '' });
+  w.setSchema(v1);
+  const { rm } = await import('node:fs/promises');
+  await rm(dir, { recursive: true, force: true }); // e.g. a concurrent clean-up removed the directory
+  await w.write({ ...base, table: 'public.t', op: 'insert', seq: 0, values: ['1', 'x'] }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 50));
+  await assert.rejects(
+    w.finish({ position: { kind: 'pg', lsn: '0/10', ackLsn: '0/11' }, batchId: 'b4' }, []),
+    /writing the staged batch in .*b4 failed: ENOENT/,
+  );
   await w.abort();
 });

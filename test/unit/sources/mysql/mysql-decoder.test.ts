@@ -81,11 +81,11 @@ describe('binlog decoder', () => {
     ]);
   });
 
-  test('an update that changes the key becomes delete + insert', () => {
+  test('an update that changes the key is one update carrying the row before', () => {
     const update = ev('updaterows', 0, { tableId: 7, tableMap, rows: [{ before: { id: 1, v: 1 }, after: { id: 2, v: 1 } }, { before: { id: 3, v: 1 }, after: { id: 3, v: 2 } }] });
     const items = decode(start, [gtid(5), tablemap(), update, xid(400, 5)]);
-    assert.deepEqual(items.filter((i) => i.kind === 'row').map((i) => (i.kind === 'row' ? `${i.op}:${String(i.row.id)}:${i.seq}` : '')), [
-      'delete:1:0', 'insert:2:1', 'update:3:2',
+    assert.deepEqual(items.filter((i) => i.kind === 'row').map((i) => (i.kind === 'row' ? `${i.op}:${String(i.before?.id)}>${String(i.row.id)}:${i.seq}` : '')), [
+      'update:1>2:0', 'update:undefined>3:1',
     ]);
   });
 });
