@@ -104,7 +104,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
             'add a primary key at the source, or set keyless: append to write such tables as an audit log; then resume the pipeline',
           );
         }
-        if (writer.events === 0 && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
+        if (writer.empty && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
           await writer.abort();
           return { ...base, batch: null, reachedTarget: false };
         }

@@ -6,7 +6,7 @@ import type { TableSchema } from './table-schema.js';
  * A run of staged rows for one table under one schema, or a truncate of that table.
  * Segments are applied in manifest order.
  */
-export type Segment = RowSegment | TruncateSegment | RenameSegment;
+export type Segment = RowSegment | TruncateSegment | RenameSegment | SchemaSegment;
 
 export interface RowSegment {
   kind: 'rows';
@@ -34,6 +34,16 @@ export interface RenameSegment {
   kind: 'rename';
   table: string;
   renames: { from: string; to: string }[];
+}
+
+/**
+ * A table's shape with no rows: the source changed the table (or created it) and wrote no row of
+ * it since, so the stream carried no shape; the destination creates or evolves the table here.
+ */
+export interface SchemaSegment {
+  kind: 'schema';
+  table: string;
+  schema: TableSchema;
 }
 
 export type OpCounts = Partial<Record<Op, number>>;

@@ -16,6 +16,11 @@ export interface BatchSink {
   accepts(schema: TableSchema): boolean;
   /** True when this batch wrote rows or a truncate of `table`. */
   hasChanges(table: string): boolean;
+  /**
+   * Declares a table's shape with no rows (see `SchemaProbe`): the destination creates or evolves
+   * the table at this point of the batch. Only while `hasChanges(schema.table)` is false.
+   */
+  declareTable(schema: TableSchema): void;
   /** Records columns the source renamed (from DDL); only while `hasChanges(table)` is false. */
   renameColumns(table: string, renames: { from: string; to: string }[]): void;
   /** Stages one event; waits when the sink is backed up (backpressure). */

@@ -81,6 +81,19 @@ export class SpoolWriter {
     return this.changed.has(table);
   }
 
+  /** True while the batch holds nothing at all (no rows, truncates or declared shapes). */
+  get empty(): boolean {
+    return this.segments.length === 0;
+  }
+
+  /** See `BatchSink.declareTable`. */
+  declareTable(schema: TableSchema): void {
+    if (this.changed.has(schema.table)) throw new Error(`${schema.table}: a shape without rows after rows of the table in one batch`);
+    this.setSchema(schema);
+    this.closeSegment(schema.table);
+    this.segments.push({ kind: 'schema', table: schema.table, schema });
+  }
+
   /**
    * Records columns the source renamed (known from DDL), applied in order with the rows around
    * it. Only before the batch wrote rows of the table (see `accepts`).

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { StaleBatchError } from '../../errors.js';
 import { logger } from '../../logger.js';
-import type { BatchManifest, RowSegment, Segment, TruncateSegment } from '../../model/batch.js';
+import type { BatchManifest, RowSegment, SchemaSegment, Segment, TruncateSegment } from '../../model/batch.js';
 import { checkpointKey, type Checkpoint } from '../../model/checkpoint.js';
 import type { WriteMode } from '../../model/pipeline-spec.js';
 import type { ApplyOptions, ApplyResult, Destination } from '../destination.js';
@@ -153,6 +153,7 @@ export class DuckDBDestination implements Destination {
       const table = await this.evolver.evolve(db, registry, manifest.pipeline, segment.schema, style, () =>
         requireNoRowsYet(manifest, segment.table, written),
       );
+      if (segment.kind === 'schema') return table.notes;
       written.add(segment.table);
       if (segment.kind === 'truncate') {
         await (style === 'merge' ? truncateMerged(db, table.ref, segment) : truncateAppended(db, table.ref, segment));
@@ -185,7 +186,7 @@ function requireNoRowsYet(manifest: BatchManifest, table: string, written: Set<s
 }
 
 /** Keyless tables and tables listed in `appendTables` are written one row per change. */
-function writeStyle(segment: RowSegment | TruncateSegment, options: ApplyOptions): WriteStyle {
+function writeStyle(segment: RowSegment | TruncateSegment | SchemaSegment, options: ApplyOptions): WriteStyle {
   if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
   return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
 }

@@ -15,6 +15,8 @@ export interface StreamCaptureState {
   stream: BinlogStream;
   schemas: SchemaCache;
   known: Map<string, TableSchema>;
+  /** Called for every event written, with the shape it was written under. */
+  told?(schema: TableSchema): void;
 }
 
 /** A batch with changes closes once the stream has been quiet this long between transactions. */
@@ -57,6 +59,7 @@ export async function captureStream(
       schemaChanges.push(...describeSchemaChange(before, schema));
     }
     state.known.set(schema.table, schema);
+    state.told?.(schema);
   };
 
   for (;;) {

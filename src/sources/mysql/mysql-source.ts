@@ -5,6 +5,7 @@ import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream } from './mysql-capture.js';
 import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, readBinlogEnd } from './mysql-client.js';
@@ -17,7 +18,7 @@ import {
   samePosition,
 } from './mysql-position.js';
 import { runPreflight } from './mysql-preflight.js';
-import { SchemaCache } from './mysql-schema-cache.js';
+import { describeSchemaChange, SchemaCache } from './mysql-schema-cache.js';
 import { listSelectedTables, loadTables, TableSelection } from './mysql-schema.js';
 import { beginSnapshot, captureSnapshot } from './mysql-snapshot.js';
 import { BinlogStream } from './mysql-stream.js';
@@ -43,6 +44,7 @@ export class MysqlSource implements SourceConnector {
   private readonly schemas: SchemaCache;
   private readonly known = new Map<string, TableSchema>();
   private acknowledged: Checkpoint | null = null;
+  private readonly probe: SchemaProbe<Position>;
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -53,6 +55,7 @@ export class MysqlSource implements SourceConnector {
     this.options = connectionOptions(this.source, deps.password);
     this.errCtx = errorContext(this.source);
     this.logger = deps.logger.child({ pipeline: spec.name, source: 'mysql' });
+    this.probe = new SchemaProbe(deps.schemaProbeMs);
     this.selection = new TableSelection(this.source.tables);
     this.schemas = new SchemaCache(async (tables) => loadTables(await this.conn(), tables));
   }
@@ -85,7 +88,17 @@ export class MysqlSource implements SourceConnector {
     const position = asMysqlPosition(start);
     await this.endSnapshot();
     const stream = await this.openStream(position, limits);
-    const { to, schemaChanges } = await captureStream(position, { stream, schemas: this.schemas, known: this.known }, sink, limits, ctx);
+    if (this.probe.due()) this.probe.take(await readBinlogEnd(await this.conn()), await this.catalogSchemas(), (t) => this.known.get(t));
+    const state = { stream, schemas: this.schemas, known: this.known, told: (schema: TableSchema) => this.probe.markTold(schema) };
+    const { to, schemaChanges } = await captureStream(position, state, sink, limits, ctx);
+    const reached = (at: Position): boolean => compareMysqlPositions(to, asMysqlPosition(at)) >= 0;
+    for (const schema of this.probe.settle(reached, sink, (t) => this.known.get(t))) {
+      schemaChanges.push(...describeSchemaChange(this.known.get(schema.table), schema));
+      this.known.set(schema.table, schema);
+      sink.setSchema(schema);
+      sink.declareTable(schema);
+      this.probe.markTold(schema);
+    }
     const moved = !samePosition(to, position) || to.gtid !== position.gtid;
     return { to: moved || from.position === null ? { position: to, batchId: from.batchId } : from, schemaChanges };
   }
@@ -139,6 +152,13 @@ export class MysqlSource implements SourceConnector {
     return outcome;
   }
 
+  /** The current shape of every selected table, from information_schema. */
+  private async catalogSchemas(): Promise<TableSchema[]> {
+    const conn = await this.conn();
+    const tables = await loadTables(conn, await listSelectedTables(conn, this.selection));
+    return [...tables.values()].map((t) => mapTable(t.table, t.columns, t.primaryKey).schema);
+  }
+
   private async snapshotSchema(table: string): Promise<MappedTable | undefined> {
     const info = (await loadTables(await this.conn(), [table])).get(table);
     if (info === undefined) return undefined;
@@ -153,6 +173,7 @@ export class MysqlSource implements SourceConnector {
     const at = this.stream?.cursor;
     if (this.stream !== null && at !== undefined && !this.stream.failed && samePosition({ kind: 'mysql', ...at }, from)) return this.stream;
     await this.stream?.close();
+    this.probe.reset();
     if (this.known.size === 0) {
       const tables = await loadTables(await this.conn(), await listSelectedTables(await this.conn(), this.selection));
       this.schemas.seed(tables.values());

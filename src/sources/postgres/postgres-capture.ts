@@ -2,6 +2,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type { ChangeEvent } from '../../model/change-event.js';
 import type { BatchLimits } from '../../model/pipeline-spec.js';
 import type { PgPosition } from '../../model/position.js';
+import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { PgTable } from './postgres-catalog.js';
 import { commitTimeIso, tupleValues } from './postgres-pgoutput.js';
@@ -58,6 +59,8 @@ export interface StreamCaptureInput {
   schemas: SchemaTracker;
   /** The staged shape for a relation message, or null when the table is not captured. */
   resolve(relation: Pgoutput.MessageRelation): Promise<PgTable | null>;
+  /** Called for every event written, with the shape it was written under. */
+  told?(schema: TableSchema): void;
 }
 
 const POLL_MS = 1_000;
@@ -95,6 +98,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     if (!sink.accepts(table.schema)) return 'split';
     txn.seq++;
     schemaChanges.push(...input.schemas.declare(sink, table.schema));
+    input.told?.(table.schema);
     const base = { table: table.schema.table, position: txn.commitLsn, commitTs: txn.commitTs, seq: txn.seq - 1 };
     if (op === 'truncate') await sink.write({ ...base, op });
     else {

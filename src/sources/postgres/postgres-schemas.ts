@@ -36,6 +36,11 @@ export class SchemaTracker {
     if (!this.known.has(schema.table)) this.known.set(schema.table, schema);
   }
 
+  /** The last shape seen of `table`. */
+  get(table: string): TableSchema | undefined {
+    return this.known.get(table);
+  }
+
   /** True once `seed` or `declare` has seen `table`. */
   has(table: string): boolean {
     return this.known.has(table);

@@ -4,7 +4,9 @@ import type { Logger } from '../../logger.js';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
 import type { PgPosition, Position } from '../../model/position.js';
+import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
 import { PgCatalog, type PgTable } from './postgres-catalog.js';
@@ -33,6 +35,7 @@ export class PostgresSource implements SourceConnector {
   private readonly selection: TableSelection;
   private readonly log: Logger;
   private readonly schemas = new SchemaTracker();
+  private readonly probe: SchemaProbe<Position>;
   private readonly warned = new Set<string>();
   private meta: { client: pg.Client; catalog: PgCatalog } | null = null;
   private exported: ExportedSnapshot | null = null;
@@ -49,6 +52,7 @@ export class PostgresSource implements SourceConnector {
     this.source = spec.source;
     this.selection = new TableSelection(spec.source.tables);
     this.log = deps.logger.child({ pipeline: spec.name, source: 'postgres' });
+    this.probe = new SchemaProbe(deps.schemaProbeMs);
   }
 
   async preflight(): Promise<PreflightReport> {
@@ -96,7 +100,18 @@ export class PostgresSource implements SourceConnector {
       await this.dropExported(); // streaming: no snapshot needs it any more
       const stream = await this.openStream(start, ctx.signal);
       const cursor = this.cursor ?? newCursor(start.ackLsn);
-      const { to, schemaChanges } = await captureStream({ stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas, resolve: (r) => this.resolve(r) });
+      if (this.probe.due()) this.probe.take(await this.currentPosition(), await this.catalogSchemas(), (t) => this.schemas.get(t));
+      const { to, schemaChanges } = await captureStream({
+        stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
+        resolve: (r) => this.resolve(r),
+        told: (schema) => this.probe.markTold(schema),
+      });
+      const reached = (at: Position): boolean => positions.coveredLsn(to) >= positions.parseLsn(positions.asPgPosition(at).lsn);
+      for (const schema of this.probe.settle(reached, sink, (t) => this.schemas.get(t))) {
+        schemaChanges.push(...this.schemas.declare(sink, schema));
+        sink.declareTable(schema);
+        this.probe.markTold(schema);
+      }
       const moved = positions.comparePgPositions(to, start) !== 0 || from.snapshot !== undefined;
       return { to: moved ? { position: to, batchId: from.batchId } : from, schemaChanges };
     } catch (e) {
@@ -185,6 +200,7 @@ export class PostgresSource implements SourceConnector {
     );
     this.stream.acknowledge(this.durableAck);
     this.cursor = newCursor(from.ackLsn);
+    this.probe.reset();
     return this.stream;
   }
 
@@ -200,12 +216,19 @@ export class PostgresSource implements SourceConnector {
   // Tables that exist when streaming starts are not reported as new when their first relation arrives.
   private async seedSchemas(): Promise<void> {
     if (this.seeded) return;
+    for (const schema of await this.catalogSchemas()) this.schemas.seed(schema);
+    this.seeded = true;
+  }
+
+  /** The current shape of every selected table, from the catalog. */
+  private async catalogSchemas(): Promise<TableSchema[]> {
     const { client, catalog } = await this.connection();
+    const out: TableSchema[] = [];
     for (const ref of await this.selection.expand(client)) {
       const t = await catalog.table(ref.schema, ref.name);
-      if (t !== null) this.schemas.seed((await catalog.build(`${ref.schema}.${ref.name}`, t.oid, t.columns, t.primaryKey)).schema);
+      if (t !== null) out.push((await catalog.build(`${ref.schema}.${ref.name}`, t.oid, t.columns, t.primaryKey)).schema);
     }
-    this.seeded = true;
+    return out;
   }
 
   private async connection(): Promise<{ client: pg.Client; catalog: PgCatalog }> {

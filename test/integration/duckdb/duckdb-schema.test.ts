@@ -133,6 +133,15 @@ describe('DuckDB destination, schema evolution', () => {
     assert.deepEqual(Object.keys(await columnTypes(h, 'ren')).slice(0, 3), ['id', 'a2', 'b2']);
   });
 
+  test('a shape declared without rows creates or evolves the table', async () => {
+    const t = 'evo.quiet';
+    await h.apply([{ declare: schema(t, [column('id', 'INTEGER')]) }]);
+    assert.deepEqual(await h.query('SELECT count(*)::INT AS n FROM evo.quiet'), [{ n: 0 }]);
+    await h.apply([schema(t, [column('id', 'INTEGER')]), row(t, 'insert', ['1'])]);
+    await h.apply([{ declare: schema(t, [column('id', 'INTEGER'), { ...column('c', 'INTEGER'), backfill: '5' }]) }]);
+    assert.deepEqual(await h.query('SELECT id, c FROM evo.quiet'), [{ id: 1, c: 5 }]);
+  });
+
   test('a column added with a value the source cannot tell marks the table for re-sync', async () => {
     const t = 'evo.vol';
     await h.apply([schema(t, [column('id', 'INTEGER')]), row(t, 'insert', ['1'])]);

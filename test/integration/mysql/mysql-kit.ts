@@ -47,8 +47,8 @@ export function makeSpec(tables: string[], over: Partial<PipelineSpec> = {}): Pi
   };
 }
 
-export function newSource(spec: PipelineSpec): MysqlSource {
-  return new MysqlSource(spec, { logger: silent });
+export function newSource(spec: PipelineSpec, schemaProbeMs?: number): MysqlSource {
+  return new MysqlSource(spec, { logger: silent, ...(schemaProbeMs === undefined ? {} : { schemaProbeMs }) });
 }
 
 /** An in-memory `BatchSink` that remembers each event with the schema declared for it. */
@@ -71,6 +71,14 @@ export class RecordingSink implements BatchSink {
   /** Starts the next batch (the previous one counts as loaded): schema changes are accepted again. */
   nextBatch(): void {
     this.changed.clear();
+  }
+
+  readonly tablesDeclared: TableSchema[] = [];
+
+  declareTable(schema: TableSchema): void {
+    if (this.changed.has(schema.table)) throw new Error(`${schema.table}: shape after rows in one batch`);
+    this.setSchema(schema);
+    this.tablesDeclared.push(schema);
   }
 
   renameColumns(table: string, renames: { from: string; to: string }[]): void {

@@ -88,4 +88,21 @@ describe('mysql schema changes', () => {
       await replay.close();
     }
   });
+
+  test('an ALTER with no row change after it is declared with the default existing rows read', async () => {
+    const t = `${evo}.quiet`;
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, a INT); INSERT INTO ${t} VALUES (1, 1)`);
+    const source = newSource(makeSpec([t]), 0);
+    try {
+      const start = await source.prepare();
+      const first = await drain(source, start);
+      assert.deepEqual(first.sink.tablesDeclared.map((s) => s.table), [t], 'every table once after the stream opened');
+      await db.query(`ALTER TABLE ${t} ADD COLUMN note VARCHAR(10) NOT NULL DEFAULT 'n/a', ADD COLUMN k INT NOT NULL`);
+      const second = await drain(source, first.to);
+      assert.deepEqual(second.sink.tablesDeclared.map((s) => JSON.stringify(s.columns.map((c) => [c.name, c.backfill]))), [JSON.stringify([['id', '0'], ['a', null], ['note', 'n/a'], ['k', '0']])]);
+      assert.equal(second.sink.events, 0);
+    } finally {
+      await source.close();
+    }
+  });
 });

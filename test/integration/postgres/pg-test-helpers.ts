@@ -81,6 +81,14 @@ export class RecordingSink implements BatchSink {
     return this.changed.has(table);
   }
 
+  readonly tablesDeclared: TableSchema[] = [];
+
+  declareTable(schema: TableSchema): void {
+    if (this.changed.has(schema.table)) throw new Error(`${schema.table}: shape after rows in one batch`);
+    this.setSchema(schema);
+    this.tablesDeclared.push(schema);
+  }
+
   renameColumns(table: string): void {
     throw new Error(`${table}: PostgreSQL capture reports renames through column ids, not renameColumns`);
   }

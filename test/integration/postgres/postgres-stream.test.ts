@@ -9,8 +9,8 @@ import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 import type { RowEvent } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { PgPosition } from '../../../src/model/position.js';
-import type { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
-import { captureOnce, captureUntil, ctx, makeSpec, newSource, LIMITS, sourceSuite, uniqueName, valuesOf } from './pg-test-helpers.js';
+import { PostgresSource } from '../../../src/sources/postgres/postgres-source.js';
+import { captureOnce, logger, captureUntil, ctx, makeSpec, newSource, LIMITS, sourceSuite, uniqueName, valuesOf } from './pg-test-helpers.js';
 
 describe('PostgreSQL streaming', () => {
   const suite = sourceSuite();
@@ -222,5 +222,23 @@ describe('PostgreSQL streaming', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('a schema change with no row change after it is declared once the stream passed it', async () => {
+    const { name, spec, start } = await streaming();
+    const source = new PostgresSource(spec, { logger, schemaProbeMs: 0 });
+    sources.push(source);
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    const first = await captureOnce(source, start);
+    assert.equal(first.sink.rows.length, 1);
+    assert.deepEqual(first.sink.tablesDeclared, [], 'a table the batch wrote is not declared again');
+    const second = await captureOnce(source, first.to);
+    assert.deepEqual(second.sink.tablesDeclared.map((t) => t.table), [], 'the shape rows were written under is the current one');
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN n int DEFAULT 7; ALTER TABLE ${name} RENAME COLUMN v TO w`);
+    const third = await captureOnce(source, second.to);
+    assert.deepEqual(third.sink.tablesDeclared.map((t) => t.columns.map((c) => [c.name, c.id, c.backfill])), [[['id', 1, undefined], ['w', 2, undefined], ['n', 3, '7']]]);
+    assert.ok(third.schemaChanges.some((n) => n.includes('added column n')), third.schemaChanges.join('; '));
+    const fourth = await captureOnce(source, third.to);
+    assert.deepEqual(fourth.sink.tablesDeclared, [], 'declared once');
   });
 });
