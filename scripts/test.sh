@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(test/unit test/integration test/e2e)
+[ ${#targets[@]} -gt 0 ] || targets=(test/unit test/integration test/e2e test/differential)
 files=()
 for t in "${targets[@]}"; do
   if [ -d "$t" ]; then
