@@ -6,7 +6,7 @@ import type { TableSchema } from './table-schema.js';
  * A run of staged rows for one table under one schema, or a truncate of that table.
  * Segments are applied in manifest order.
  */
-export type Segment = RowSegment | TruncateSegment | RenameSegment | SchemaSegment;
+export type Segment = RowSegment | TruncateSegment | RenameSegment | SchemaSegment | DiscardSegment;
 
 export interface RowSegment {
   kind: 'rows';
@@ -44,6 +44,18 @@ export interface SchemaSegment {
   kind: 'schema';
   table: string;
   schema: TableSchema;
+}
+
+/**
+ * The rows an interrupted initial snapshot copied into a table (`__op = 'snapshot'` at
+ * `position`, the snapshot's start): the snapshot starts over from a new consistent point, so
+ * these go (they may be older or newer than that point).
+ */
+export interface DiscardSegment {
+  kind: 'discard';
+  table: string;
+  /** The `__position` the interrupted snapshot's rows carry. */
+  position: string;
 }
 
 export type OpCounts = Partial<Record<Op, number>>;

@@ -21,6 +21,8 @@ export interface BatchSink {
    * the table at this point of the batch. Only while `hasChanges(schema.table)` is false.
    */
   declareTable(schema: TableSchema): void;
+  /** Removes what an interrupted initial snapshot copied into `table` (rows at `position`, see `DiscardSegment`). */
+  discardSnapshot(table: string, position: string): void;
   /** Records columns the source renamed (from DDL); only while `hasChanges(table)` is false. */
   renameColumns(table: string, renames: { from: string; to: string }[]): void;
   /** Stages one event; waits when the sink is backed up (backpressure). */

@@ -86,6 +86,12 @@ export class SpoolWriter {
     return this.segments.length === 0;
   }
 
+  /** See `BatchSink.discardSnapshot`. */
+  discardSnapshot(table: string, position: string): void {
+    this.closeSegment(table);
+    this.segments.push({ kind: 'discard', table, position });
+  }
+
   /** See `BatchSink.declareTable`. */
   declareTable(schema: TableSchema): void {
     if (this.changed.has(schema.table)) throw new Error(`${schema.table}: a shape without rows after rows of the table in one batch`);

@@ -145,6 +145,11 @@ export class DuckDBDestination implements Destination {
   ): Promise<string[]> {
     const file = segment.kind === 'rows' ? segment.file : segment.kind;
     try {
+      if (segment.kind === 'discard') {
+        await this.evolver.discardSnapshot(db, registry, manifest.pipeline, segment.table, segment.position);
+        written.add(segment.table);
+        return [];
+      }
       if (segment.kind === 'rename') {
         requireNoRowsYet(manifest, segment.table, written);
         return await this.evolver.rename(db, registry, manifest.pipeline, segment.table, segment.renames);

@@ -107,8 +107,9 @@ export class SchemaEvolver {
     for (const statement of ddl) await db.run(statement);
     if (unknownBackfill.length > 0 && mapping.resync === null && (await hasRows(db, ref))) {
       mapping.resync =
-        `column(s) ${unknownBackfill.join(', ')} of ${schema.table} were added with a volatile default (or the table was ` +
-        'rewritten) at the source: rows that existed before hold values no change event carried; to copy it afresh: ' +
+        `column(s) ${unknownBackfill.join(', ')} of ${schema.table} were added at the source with values Ducktail cannot read ` +
+        '(a volatile default or a table rewrite, or the column changed again before its definition could be read): ' +
+        'rows that existed before may differ; to copy the table afresh: ' +
         `ducktail stop, ducktail teardown ${pipeline}, then start again`;
     }
     if (ddl.length > 0 || notes.length > 0) registry.touch(mapping);
@@ -132,7 +133,7 @@ export class SchemaEvolver {
     const ddl: string[] = [];
     const notes: string[] = [];
     for (const { from, to } of renames) {
-      const column = mapping.columns.find((m) => m.live && m.source === from);
+      const column = findRenamed(mapping, from);
       if (column === undefined || from === to || mapping.columns.some((m) => m.live && m.source === to)) continue;
       column.source = to;
       renameInPlace(mapping, column, ref, taken, ddl, notes);
@@ -140,6 +141,14 @@ export class SchemaEvolver {
     for (const statement of ddl) await db.run(statement);
     if (notes.length > 0) registry.touch(mapping);
     return notes;
+  }
+
+  /** Deletes the rows an interrupted snapshot copied into the table (see `DiscardSegment`). */
+  async discardSnapshot(db: SqlRunner, registry: TableRegistry, pipeline: string, table: string, position: string): Promise<void> {
+    const mapping = registry.get(pipeline, table);
+    if (mapping === undefined || (await readColumns(db, mapping.duckSchema, mapping.duckTable)).length === 0) return;
+    const ref = tableRef(db.catalog, mapping.duckSchema, mapping.duckTable);
+    await db.run(`DELETE FROM ${ref} WHERE "__op" = 'snapshot' AND "__position" = $1`, [position]);
   }
 
   /** The mapping of one source column, adding, restarting or retyping the DuckDB column as needed. */
@@ -229,6 +238,19 @@ export class SchemaEvolver {
     }
     return schema.columns.map((c) => this.canonical.get(c.duckType) ?? c.duckType);
   }
+}
+
+/**
+ * The live column a reported rename names. MySQL matches column names without regard to case, so
+ * a DDL may spell it differently from the row events: an exact match first, else the only
+ * case-insensitive one.
+ */
+function findRenamed(mapping: TableMapping, from: string): ColumnMapping | undefined {
+  const live = mapping.columns.filter((m) => m.live);
+  const exact = live.find((m) => m.source === from);
+  if (exact !== undefined) return exact;
+  const folded = live.filter((m) => m.source.toLowerCase() === from.toLowerCase());
+  return folded.length === 1 ? folded[0] : undefined;
 }
 
 /** Renames a column's DuckDB column after its source name changed, when the new name is free. */

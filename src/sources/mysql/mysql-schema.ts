@@ -101,11 +101,28 @@ export async function loadTables(conn: Connection, tables: string[]): Promise<Ma
       result.set(table, info);
     }
     const column = parseColumnType(c.name, c.type, undefined, jsonChecks.has(`${table}.${c.name}`));
-    const defaults = { columnDefault: c.dflt, nullable: c.nullable === 'YES', extra: c.extra ?? '' };
+    const defaults = { columnDefault: await exactDefault(conn, c), nullable: c.nullable === 'YES', extra: c.extra ?? '' };
     info.columns.push({ ...column, ...backfillOf(mapColumn(column).kind, defaults) });
   }
   for (const k of keys) result.get(`${k.db}.${k.t}`)?.primaryKey.push(k.name);
   return result;
+}
+
+/**
+ * information_schema holds text as utf8mb3, so a literal default with a 4-byte character (an
+ * emoji) reads as `?` there. Such a default is asked of the table itself, quoted as MariaDB
+ * quotes literals; `DEFAULT(col)` of a literal is the literal (of an expression it would be
+ * evaluated now, so expressions are left as they are).
+ */
+async function exactDefault(conn: Connection, c: { db: string; t: string; name: string; dflt: string | null; extra: string | null }): Promise<string | null> {
+  if (c.dflt === null || !c.dflt.includes('?') || /DEFAULT_GENERATED/i.test(c.extra ?? '') || !/^'.*'$/s.test(c.dflt)) return c.dflt;
+  const ident = (n: string): string => `\`${n.replaceAll('`', '``')}\``;
+  const rows = await queryRows<{ d: string | null }>(
+    conn,
+    `SELECT CAST(DEFAULT(x.${ident(c.name)}) AS CHAR) AS d FROM (SELECT 1) AS one LEFT JOIN ${ident(c.db)}.${ident(c.t)} AS x ON FALSE`,
+  );
+  const d = rows[0]?.d;
+  return typeof d === 'string' ? `'${d.replaceAll('\\', '\\\\').replaceAll("'", "''")}'` : c.dflt;
 }
 
 /**

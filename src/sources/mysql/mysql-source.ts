@@ -1,5 +1,5 @@
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
-import type { Checkpoint } from '../../model/checkpoint.js';
+import type { Checkpoint, SnapshotProgress } from '../../model/checkpoint.js';
 import type { BatchLimits, MysqlSourceSpec, PipelineSpec } from '../../model/pipeline-spec.js';
 import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
@@ -14,6 +14,7 @@ import {
   asMysqlPosition,
   binlogBytesBetween,
   compareMysqlPositions,
+  formatEventPosition,
   formatMysqlPosition,
   samePosition,
 } from './mysql-position.js';
@@ -143,13 +144,41 @@ export class MysqlSource implements SourceConnector {
   }
 
   private async captureSnapshot(from: Checkpoint, sink: BatchSink, ctx: CaptureContext): Promise<CaptureOutcome> {
-    const start = asMysqlPosition(from.snapshot!.startPosition);
-    const held = this.snapshot !== null && samePosition(this.snapshot.start, start);
-    if (!held) this.logger.warn('snapshot transaction not held by this process (restart?): continuing outside it, consistent=false');
-    const conn = held ? this.snapshot!.conn : await this.conn();
-    const outcome = await captureSnapshot(from, conn, held, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
+    const snapshot = from.snapshot!;
+    const start = asMysqlPosition(snapshot.startPosition);
+    const held = this.snapshot !== null && samePosition(this.snapshot.start, start) && isUsable(this.snapshot.conn);
+    if (!held) return this.restartSnapshot(from, snapshot, sink);
+    let outcome: CaptureOutcome;
+    try {
+      outcome = await captureSnapshot(from, this.snapshot!.conn, true, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
+    } catch (err) {
+      // 1412 "Table definition has changed": an ALTER rebuilt a table after the snapshot began, so
+      // the snapshot can no longer read it. Only a new snapshot can.
+      if ((err as { errno?: number }).errno !== 1412) throw err;
+      await this.endSnapshot();
+      if (sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
+      throw err;
+    }
     if (outcome.to.snapshot === undefined) await this.endSnapshot();
     return outcome;
+  }
+
+  /**
+   * The consistent-snapshot transaction is gone (the process holding it died): chunks read now
+   * would not match the snapshot's binlog position. The copy starts over from a new consistent
+   * snapshot, and what the interrupted copy loaded is discarded in this batch.
+   */
+  private async restartSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink): Promise<CaptureOutcome> {
+    const old = asMysqlPosition(snapshot.startPosition);
+    const next = await this.prepare();
+    for (const t of snapshot.tables) if (t.rows > 0) sink.discardSnapshot(t.table, formatEventPosition(old.file, old.pos));
+    const copied = snapshot.tables.reduce((n, t) => n + t.rows, 0);
+    const at = next.snapshot === undefined ? '?' : formatMysqlPosition(asMysqlPosition(next.snapshot.startPosition));
+    this.logger.warn({ discardedRows: copied, start: at }, 'the snapshot was interrupted and its transaction is gone: copying again from a new consistent snapshot');
+    return {
+      to: { ...next, batchId: from.batchId },
+      schemaChanges: [`initial snapshot started over at ${at} after an interruption (${copied} rows copied before are replaced)`],
+    };
   }
 
   /** The current shape of every selected table, from information_schema. */

@@ -6,7 +6,7 @@ import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { PgTable } from './postgres-catalog.js';
 import { commitTimeIso, tupleValues } from './postgres-pgoutput.js';
-import { boundaryPosition, comparePgPositions, normalizeLsn, wholeTxnPosition } from './postgres-position.js';
+import { boundaryPosition, comparePgPositions, normalizeLsn, parseLsn, wholeTxnPosition } from './postgres-position.js';
 import type { SchemaTracker } from './postgres-schemas.js';
 import type { PgReplicationStream, StreamItem } from './postgres-stream.js';
 
@@ -135,6 +135,9 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       // Outside a transaction, everything committed before the server's decoded WAL end was sent.
       const boundary = boundaryPosition(item.walEnd);
       if (cursor.txn === null && comparePgPositions(boundary, to) > 0) to = boundary;
+      // A checkpoint at that boundary may be acknowledged: a transaction split later must not
+      // acknowledge less, or the slot would stand ahead of the loaded position.
+      if (cursor.txn === null && parseLsn(boundary.ackLsn) > parseLsn(cursor.lastAck)) cursor.lastAck = boundary.ackLsn;
       continue;
     }
     const msg = item.message;

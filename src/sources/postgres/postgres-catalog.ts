@@ -108,8 +108,8 @@ export class PgCatalog {
    * value, see `backfillOf`), looked up by name in the catalog as it is now.
    */
   async build(table: string, relOid: number, columns: RawColumn[], primaryKey: string[]): Promise<PgTable> {
-    const attrs = await this.client.query<{ attname: string; attnum: number; attndims: number; atthasmissing: boolean; missing: string | null; has_default: boolean }>(
-      `SELECT a.attname, a.attnum, a.attndims, a.atthasmissing, a.attmissingval::text AS missing,
+    const attrs = await this.client.query<{ attname: string; attnum: number; atttypid: number; attndims: number; atthasmissing: boolean; missing: string | null; has_default: boolean }>(
+      `SELECT a.attname, a.attnum, a.atttypid, a.attndims, a.atthasmissing, a.attmissingval::text AS missing,
               (a.atthasdef OR a.attidentity <> '') AS has_default
          FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
       [relOid],
@@ -121,7 +121,10 @@ export class PgCatalog {
       const warn: ValueWarning = (m) => this.warn(`${table}.${c.name}: ${m}`);
       const attr = byName.get(c.name);
       const column = pgColumn(c.name, type, c.typeMod, attr?.attndims ?? 0, sourceType, warn);
-      if (attr !== undefined) Object.assign(column.schema, { id: attr.attnum }, backfillOf(attr, column.convert));
+      // The catalog is read now, the stream may be behind: a column renamed, dropped or retyped
+      // since has no trustworthy id or missing value here.
+      if (attr !== undefined && attr.atttypid === c.typeOid) Object.assign(column.schema, { id: attr.attnum }, backfillOf(attr, column.convert));
+      else column.schema.backfillUnknown = true;
       built.push(column);
     }
     return { schema: { table, columns: built.map((c) => c.schema), primaryKey }, columns: built };

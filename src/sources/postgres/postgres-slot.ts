@@ -126,6 +126,12 @@ export async function ensurePublication(client: pg.Client, publication: string, 
 
 /** Drops the slot (ending a walsender still attached to it) and the publication. Idempotent. */
 export async function dropSlotAndPublication(client: pg.Client, slot: string, publication: string): Promise<void> {
+  await dropSlot(client, slot);
+  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
+}
+
+/** Drops the slot, ending a walsender still attached to it. Idempotent. */
+export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const info = await readSlot(client, slot);
     if (info === null) break;
@@ -139,5 +145,4 @@ export async function dropSlotAndPublication(client: pg.Client, slot: string, pu
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
 }

@@ -15,20 +15,18 @@ export interface SnapshotChunkInput {
   sink: BatchSink;
   limits: BatchLimits;
   chunkRows: number;
-  /** The slot's exported snapshot while this process still holds it; null reads current data. */
-  exportedSnapshot: string | null;
+  /** The slot's exported snapshot, held by this process. */
+  exportedSnapshot: string;
   ctx: CaptureContext;
 }
 
 /**
  * Copies the next rows of the first unfinished tables (keyset pagination on the primary key, or
- * ranges of heap pages for keyless tables) and returns the updated progress. Reads inside the
- * exported snapshot when it is still held; otherwise reads current data and marks the snapshot
- * inconsistent, which MERGE still converges from because streaming replays from `startPosition`.
+ * ranges of heap pages for keyless tables) inside the slot's exported snapshot, and returns the
+ * updated progress. Throws when the exported snapshot is gone (the capture then starts over).
  */
 export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ progress: SnapshotProgress; schemaChanges: string[] }> {
   const progress: SnapshotProgress = structuredClone(input.progress);
-  if (input.exportedSnapshot === null) progress.consistent = false;
   const schemaChanges: string[] = [];
   let budget = Math.max(1, Math.min(input.chunkRows, input.limits.maxRows));
   for (;;) {
@@ -45,34 +43,22 @@ export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ pr
     const built = await input.catalog.build(entry.table, table.oid, table.columns, table.primaryKey);
     schemaChanges.push(...input.schemas.declare(input.sink, built.schema));
     const rowsBefore = entry.rows;
-    const exported = await inTransaction(input.client, input.exportedSnapshot, () =>
+    await inSnapshot(input.client, input.exportedSnapshot, () =>
       table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget) : readPages(input, table, built, entry, budget),
     );
-    if (!exported) progress.consistent = false;
     budget -= entry.rows - rowsBefore;
   }
   return { progress, schemaChanges };
 }
 
-/** Runs `read` in a REPEATABLE READ transaction on the exported snapshot when it is still valid; returns whether it was. */
-async function inTransaction(client: pg.Client, snapshot: string | null, read: () => Promise<void>): Promise<boolean> {
-  const begin = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
-  let exported = false;
-  if (snapshot !== null) {
-    await client.query(begin);
-    try {
-      // Must be the first statement of the transaction (no savepoint allowed before it).
-      await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
-      exported = true;
-    } catch {
-      await client.query('ROLLBACK');
-    }
-  }
-  if (!exported) await client.query(begin);
+/** Runs `read` in a REPEATABLE READ transaction on the exported snapshot; throws when that snapshot is gone. */
+async function inSnapshot(client: pg.Client, snapshot: string, read: () => Promise<void>): Promise<void> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    // Must be the first statement of the transaction (no savepoint allowed before it).
+    await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
     await read();
     await client.query('COMMIT');
-    return exported;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../logger.js';
-import type { Checkpoint } from '../../model/checkpoint.js';
+import type { Checkpoint, SnapshotProgress } from '../../model/checkpoint.js';
 import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
 import type { PgPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
@@ -15,7 +15,7 @@ import { toDucktailError } from './postgres-errors.js';
 import * as positions from './postgres-position.js';
 import { runPreflight } from './postgres-preflight.js';
 import { SchemaTracker } from './postgres-schemas.js';
-import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
+import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
 import { copySnapshotChunk } from './postgres-snapshot.js';
 import { PgReplicationStream } from './postgres-stream.js';
 import { TableSelection } from './postgres-tables.js';
@@ -172,14 +172,51 @@ export class PostgresSource implements SourceConnector {
     const { client, catalog } = await this.connection();
     const ex = this.exported;
     const usable = ex !== null && positions.comparePgPositions(ex.start, positions.asPgPosition(snapshot.startPosition)) === 0;
-    const { progress, schemaChanges } = await copySnapshotChunk({
-      client, catalog, schemas: this.schemas, progress: snapshot, sink, limits, ctx,
-      chunkRows: this.spec.snapshot.chunkRows,
-      exportedSnapshot: usable ? ex.name : null,
-    });
+    if (!usable) return this.restartSnapshot(from, snapshot, sink);
+    let copied;
+    try {
+      copied = await copySnapshotChunk({
+        client, catalog, schemas: this.schemas, progress: snapshot, sink, limits, ctx,
+        chunkRows: this.spec.snapshot.chunkRows,
+        exportedSnapshot: ex.name,
+      });
+    } catch (e) {
+      // 22023 "invalid snapshot identifier": the connection exporting it went away meanwhile.
+      if ((e as { code?: string }).code === '22023' && sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
+      throw e;
+    }
+    const { progress, schemaChanges } = copied;
     if (progress.tables.some((t) => !t.done)) return { to: { position: from.position, snapshot: progress, batchId: from.batchId }, schemaChanges };
     await this.dropExported(); // the copy is complete: stop pinning the snapshot's xmin
     return { to: { position: progress.startPosition, batchId: from.batchId }, schemaChanges };
+  }
+
+  /**
+   * The exported snapshot is gone (the process holding it died, or the slot was made elsewhere):
+   * chunks read now would not be consistent with the slot's start. The copy starts over: a new
+   * slot and exported snapshot (streaming has not begun, so the old slot covers nothing loaded),
+   * and what the interrupted copy loaded is discarded in this batch.
+   */
+  private async restartSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink): Promise<CaptureOutcome> {
+    const { client } = await this.connection();
+    await this.dropExported();
+    await dropSlot(client, this.source.slot);
+    const created = await createSlot(this.clientConfig(), this.source.slot, true);
+    const start = positions.boundaryPosition(created.consistentPoint);
+    if (created.holder !== null && created.snapshotName !== null) {
+      const holder = created.holder;
+      holder.on('end', () => this.exported?.holder === holder && (this.exported = null));
+      this.exported = { holder, name: created.snapshotName, start };
+    }
+    const old = positions.asPgPosition(snapshot.startPosition).lsn;
+    for (const t of snapshot.tables) if (t.rows > 0) sink.discardSnapshot(t.table, old);
+    const tables = (await this.selection.expand(client)).map((t) => ({ table: `${t.schema}.${t.name}`, done: false, rows: 0 }));
+    const copied = snapshot.tables.reduce((n, t) => n + t.rows, 0);
+    this.log.warn({ slot: this.source.slot, discardedRows: copied, consistentPoint: start.lsn }, 'the snapshot was interrupted and its exported snapshot is gone: copying again from a new consistent point');
+    return {
+      to: { position: null, batchId: from.batchId, snapshot: { startPosition: start, tables, consistent: true } },
+      schemaChanges: [`initial snapshot started over at ${start.lsn} after an interruption (${copied} rows copied before are replaced)`],
+    };
   }
 
   /** The open stream if it can continue after `from`; otherwise a new one from `from.ackLsn`. */

@@ -15,7 +15,7 @@ import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 
 /** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
-export type Step = TableSchema | ChangeEvent | { table: string; renames: { from: string; to: string }[] } | { declare: TableSchema };
+export type Step = TableSchema | ChangeEvent | { table: string; renames: { from: string; to: string }[] } | { declare: TableSchema } | { discard: string; position: string };
 
 export const PIPELINE = 'p1';
 
@@ -49,6 +49,7 @@ export class Harness {
       if ('columns' in step) writer.setSchema(step);
       else if ('renames' in step) writer.renameColumns(step.table, step.renames);
       else if ('declare' in step) writer.declareTable(step.declare);
+      else if ('discard' in step) writer.discardSnapshot(step.discard, step.position);
       else await writer.write(step);
     }
     const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId };

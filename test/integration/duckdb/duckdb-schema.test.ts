@@ -142,11 +142,20 @@ describe('DuckDB destination, schema evolution', () => {
     assert.deepEqual(await h.query('SELECT id, c FROM evo.quiet'), [{ id: 1, c: 5 }]);
   });
 
+  test('an interrupted snapshot\'s rows are discarded, nothing else', async () => {
+    const t = 'evo.snap';
+    const s = schema(t, [column('id', 'INTEGER'), column('v')]);
+    await h.apply([s, row(t, 'snapshot', ['1', 'old'], 'S0'), row(t, 'insert', ['2', 'kept'], '0/1')]);
+    await h.apply([s, row(t, 'snapshot', ['1', 'new'], 'S1'), row(t, 'snapshot', ['3', 'new'], 'S1')]);
+    await h.apply([{ discard: t, position: 'S1' }]);
+    assert.deepEqual(await h.query('SELECT id, v, __position FROM evo.snap ORDER BY id'), [{ id: 2, v: 'kept', __position: '0/1' }]);
+  });
+
   test('a column added with a value the source cannot tell marks the table for re-sync', async () => {
     const t = 'evo.vol';
     await h.apply([schema(t, [column('id', 'INTEGER')]), row(t, 'insert', ['1'])]);
     const result = await h.apply([schema(t, [column('id', 'INTEGER'), { ...column('r', 'DOUBLE'), backfillUnknown: true }]), row(t, 'insert', ['2', '0.5'])]);
     assert.equal(result.resync.length, 1);
-    assert.match(result.resync[0] ?? '', /^evo\.vol: column\(s\) r of evo\.vol were added with a volatile default/);
+    assert.match(result.resync[0] ?? '', /^evo\.vol: column\(s\) r of evo\.vol were added at the source with values Ducktail cannot read/);
   });
 });

@@ -74,6 +74,11 @@ export class RecordingSink implements BatchSink {
   }
 
   readonly tablesDeclared: TableSchema[] = [];
+  readonly discarded: { table: string; position: string }[] = [];
+
+  discardSnapshot(table: string, position: string): void {
+    this.discarded.push({ table, position });
+  }
 
   declareTable(schema: TableSchema): void {
     if (this.changed.has(schema.table)) throw new Error(`${schema.table}: shape after rows in one batch`);

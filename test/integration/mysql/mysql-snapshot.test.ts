@@ -62,10 +62,10 @@ describe('mysql snapshot', () => {
     }
   });
 
-  test('a new process continues a snapshot outside the transaction and marks it inconsistent', async () => {
+  test('a new process starts the snapshot over from a new consistent snapshot, discarding the interrupted copy', async () => {
     const t = uniqueName('snap_restart');
-    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY)`);
-    await db.query(`INSERT INTO ${t} VALUES (1),(2),(3),(4),(5)`);
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT)`);
+    await db.query(`INSERT INTO ${t} VALUES (1,0),(2,0),(3,0),(4,0),(5,0)`);
     const spec = makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } });
     const one = newSource(spec);
     let mid: Checkpoint;
@@ -74,14 +74,18 @@ describe('mysql snapshot', () => {
     } finally {
       await one.close();
     }
-    assert.equal(mid.snapshot?.consistent, true);
+    await db.query(`UPDATE ${t} SET v = 1 WHERE id = 1`);
     const two = newSource(spec);
     try {
       const c = await captureOnce(two, mid);
-      assert.equal(c.outcome.to.snapshot?.consistent, false);
-      assert.deepEqual(c.sink.rows(`${DB}.${t}`).map((r) => r.id), ['3', '4']);
+      assert.equal(c.sink.events, 0);
+      const old = mid.snapshot?.startPosition as MysqlPosition;
+      assert.deepEqual(c.sink.discarded, [{ table: `${DB}.${t}`, position: `${old.file}:${old.pos}` }]);
+      assert.deepEqual(c.outcome.to.snapshot?.tables, [{ table: `${DB}.${t}`, done: false, rows: 0 }]);
       const rest = await drain(two, c.outcome.to);
-      assert.deepEqual(rest.sink.rows(`${DB}.${t}`).map((r) => r.id), ['5']);
+      assert.deepEqual(rest.sink.rows(`${DB}.${t}`).map((r) => [r.op, r.id, r.v]), [
+        ['snapshot', '1', '1'], ['snapshot', '2', '0'], ['snapshot', '3', '0'], ['snapshot', '4', '0'], ['snapshot', '5', '0'],
+      ]);
       assert.equal((rest.to.position as MysqlPosition).kind, 'mysql');
     } finally {
       await two.close();
