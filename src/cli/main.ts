@@ -11,6 +11,7 @@ import { stopPipeline } from './stop.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
 import { runWorker } from './worker.js';
+import { DDL_TRIGGER_SQL } from '../sources/postgres/postgres-ddl.js';
 
 const program = new Command('ducktail')
   .description('Change data capture from PostgreSQL and MySQL/MariaDB into DuckDB, as durable Temporal workflows')
@@ -152,6 +153,13 @@ program
       const outcome = await schedulePipeline(client, config.temporal.taskQueue, spec, opts.every);
       process.stdout.write(`${spec.name}: schedule ${scheduleId(spec.name)} ${outcome}, a catch-up run every ${opts.every}\n`);
     }
+  });
+
+program
+  .command('ddl-trigger')
+  .description('print the SQL that installs the PostgreSQL DDL trigger, for a superuser to run once per source database')
+  .action(() => {
+    process.stdout.write(`${DDL_TRIGGER_SQL}\n`);
   });
 
 program

@@ -2,12 +2,13 @@ import { access } from 'node:fs/promises';
 import { compareAppend } from './compare-append.js';
 import { compareMerge } from './compare-merge.js';
 import type { AuditEntry, SourceDriver } from './driver.js';
-import { DuckFile } from './duck-file.js';
+import { DuckFile, type DuckTable } from './duck-file.js';
+import { resolveDuckTable } from './duck-names.js';
 import type { SourceModel } from './model.js';
 import type { RunPipelines } from './pipelines.js';
-import { checkReplay } from './replay.js';
+import { checkReplay, replayAudit } from './replay.js';
 import { showTable, type Findings } from './report.js';
-import { truthTable, type TruthTable } from './truth.js';
+import { truthTable, type Row, type TruthTable } from './truth.js';
 
 /** Reads every source table as truth (canonical values, keyed), with the generator's value classes. */
 export async function readTruth(driver: SourceDriver, model: SourceModel, findings: Findings): Promise<TruthTable[]> {
@@ -65,31 +66,91 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
   const append = await openDuck(v.pipelines.append.destination.path, findings);
   if (append !== null) {
     try {
-      const inconsistent = v.snapshotHit.has(v.pipelines.append.name);
+      // A crash during the snapshot makes Ducktail copy again from a later consistent point: the
+      // snapshot rows then stand for the source after some of the audit entries (see `snapshotCut`).
+      const restarted = v.snapshotHit.has(v.pipelines.append.name);
+      const cut = restarted ? await snapshotCut(append, v, tables, byTable) : null;
       for (const t of tables) {
-        const entries = byTable.get(t.name) ?? [];
-        const snapshot = v.snapshot.get(t.name);
-        const snapshotRows = await compareAppend({
+        const all = byTable.get(t.name) ?? [];
+        const skipped = cut === null ? [] : all.filter((e) => e.id <= cut);
+        const entries = cut === null ? all : all.filter((e) => e.id > cut);
+        const atMark = v.snapshot.get(t.name);
+        const latest = (c: string): string => v.model.table(t.name)?.latestName(c) ?? c;
+        const snapshot: TruthTable | undefined =
+          cut === null || (atMark === undefined && skipped.length === 0)
+            ? atMark
+            : {
+                ...t,
+                // Renamed columns under their latest names on both sides (images carry the name of their
+                // time); columns dropped since are left out (whether they still existed at the restart
+                // point is not known here; the MERGE comparison covers what the source has now).
+                columns: (atMark?.columns ?? t.columns).map(latest).filter((c) => t.columns.includes(c)),
+                rows: replayAudit(renameRows(atMark?.rows ?? new Map(), latest), skipped.map((e) => renameEntry(e, latest)), t),
+              };
+        await compareAppend({
           file: append,
           pipeline: v.pipelines.append.name,
           schema: driver.schema,
           dialect: driver.dialect,
           table: t,
           snapshot,
-          snapshotConsistent: !inconsistent,
+          snapshotConsistent: true,
           audit: entries,
           latestName: (c) => v.model.table(t.name)?.latestName(c) ?? c,
           findings,
         });
-        if (inconsistent && snapshot !== undefined && snapshotRows !== null) {
-          checkReplay(findings, 'append', showTable(driver.schema, t.name), 'DuckDB snapshot rows', snapshotRows, entries, t);
-        }
       }
     } finally {
       append.close();
     }
   }
   return { auditEntries: audit.length };
+}
+
+/**
+ * The audit id up to which a restarted snapshot's rows already include the changes: each table's
+ * last DuckDB change rows are its last audit entries, so the entries before them were copied as
+ * part of the snapshot. One cut must fit every table (one consistent point); when none does, it
+ * is reported and the comparison goes on from the snapshot mark (showing what differs).
+ */
+async function snapshotCut(file: DuckFile, v: VerifyInput, tables: TruthTable[], byTable: Map<string, AuditEntry[]>): Promise<number | null> {
+  let lastSkipped = v.auditMark;
+  let firstKept = Number.POSITIVE_INFINITY;
+  for (const t of tables) {
+    const entries = byTable.get(t.name) ?? [];
+    const mapped = await resolveDuckTable(file, v.pipelines.append.name, v.driver.schema, t.name);
+    const changes = mapped === null ? 0 : await countChanges(file, mapped.table);
+    const skip = entries.length - changes;
+    if (skip < 0) {
+      v.findings.add('append', showTable(v.driver.schema, t.name), 'more change rows than audit entries', `${changes} DuckDB change rows, ${entries.length} audit entries`);
+      return null;
+    }
+    if (skip > 0) lastSkipped = Math.max(lastSkipped, entries[skip - 1]?.id ?? lastSkipped);
+    if (skip < entries.length) firstKept = Math.min(firstKept, entries[skip]?.id ?? firstKept);
+  }
+  if (lastSkipped >= firstKept) {
+    v.findings.add('append', '', 'no single point the restarted snapshot stands for', `audit id ${lastSkipped} copied by the snapshot, ${firstKept} streamed`);
+    return null;
+  }
+  return lastSkipped;
+}
+
+function renameRow(row: Row, latest: (c: string) => string): Row {
+  return Object.fromEntries(Object.entries(row).map(([c, val]) => [latest(c), val]));
+}
+
+function renameRows(rows: ReadonlyMap<string, Row>, latest: (c: string) => string): Map<string, Row> {
+  return new Map([...rows].map(([k, r]) => [k, renameRow(r, latest)]));
+}
+
+function renameEntry(e: AuditEntry, latest: (c: string) => string): AuditEntry {
+  return { ...e, image: e.image === null ? null : renameRow(e.image, latest), oldImage: e.oldImage === null ? null : renameRow(e.oldImage, latest) };
+}
+
+async function countChanges(file: DuckFile, table: DuckTable): Promise<number> {
+  const q = (n: string): string => `"${n.replaceAll('"', '""')}"`;
+  const rows = await file.rows(`SELECT count(*) FROM ${q(table.schema)}.${q(table.name)} WHERE __op <> 'snapshot'`);
+  return Number(rows[0]?.[0] ?? 0);
 }
 
 async function openDuck(path: string, findings: Findings): Promise<DuckFile | null> {

@@ -170,7 +170,8 @@ export class SchemaEvolver {
         notes.push(`column ${mapping.sourceTable}.${c.name} type ${live.type} -> ${change.to}`);
         live.type = change.to;
       }
-      if (c.id !== undefined) live.id = c.id;
+      // An id, once known, stays: a later shape read from a catalog that moved on may claim another.
+      if (live.id === undefined && c.id !== undefined) live.id = c.id;
       return live;
     }
     // New, or dropped earlier and added again: either way every existing row reads the backfill now.

@@ -20,7 +20,8 @@ import {
 } from './mysql-position.js';
 import { runPreflight } from './mysql-preflight.js';
 import { describeSchemaChange, SchemaCache } from './mysql-schema-cache.js';
-import { listSelectedTables, loadTables, TableSelection } from './mysql-schema.js';
+import { listSelectedTables, loadTables, TableSelection, type TableInfo } from './mysql-schema.js';
+import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { beginSnapshot, captureSnapshot } from './mysql-snapshot.js';
 import { BinlogStream } from './mysql-stream.js';
 import { mapTable, type MappedTable } from './mysql-types.js';
@@ -39,8 +40,8 @@ export class MysqlSource implements SourceConnector {
   private readonly logger: Logger;
   private readonly selection: TableSelection;
   private control: Connection | null = null;
-  /** The open consistent-snapshot transaction and the binlog position it matches. */
-  private snapshot: { conn: Connection; start: MysqlPosition } | null = null;
+  /** The open consistent-snapshot transaction, the binlog position it matches and the tables' shapes then. */
+  private snapshot: { conn: Connection; start: MysqlPosition; tables: Map<string, TableInfo> } | null = null;
   private stream: BinlogStream | null = null;
   private readonly schemas: SchemaCache;
   private readonly known = new Map<string, TableSchema>();
@@ -72,8 +73,8 @@ export class MysqlSource implements SourceConnector {
     await this.endSnapshot();
     const conn = await openConnection(this.options, this.errCtx);
     const { start, consistent } = await beginSnapshot(conn, await isMariadb(conn));
-    this.snapshot = { conn, start };
     const tables = await listSelectedTables(conn, this.selection);
+    this.snapshot = { conn, start, tables: await loadTables(conn, tables) };
     this.logger.info({ start: formatMysqlPosition(start), consistent, tables: tables.length }, 'snapshot planned');
     return {
       position: null,
@@ -154,7 +155,8 @@ export class MysqlSource implements SourceConnector {
     } catch (err) {
       // 1412 "Table definition has changed": an ALTER rebuilt a table after the snapshot began, so
       // the snapshot can no longer read it. Only a new snapshot can.
-      if ((err as { errno?: number }).errno !== 1412) throw err;
+      if ((err as { errno?: number }).errno !== 1412 && !(err instanceof SnapshotOutdatedError)) throw err;
+      if (err instanceof SnapshotOutdatedError) this.logger.warn({ table: err.table, why: err.why }, 'a table changed after the snapshot began: starting the snapshot over');
       await this.endSnapshot();
       if (sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
       throw err;
@@ -188,11 +190,20 @@ export class MysqlSource implements SourceConnector {
     return [...tables.values()].map((t) => mapTable(t.table, t.columns, t.primaryKey).schema);
   }
 
+  /**
+   * The shape a table is copied under: the one it had when the snapshot began (the stream goes on
+   * from there). information_schema shows only the present, so the shapes are read when the
+   * snapshot begins; a table whose columns were renamed, dropped or retyped since cannot be read
+   * as it was, and the snapshot starts over (columns added since are just not read).
+   */
   private async snapshotSchema(table: string): Promise<MappedTable | undefined> {
     const info = (await loadTables(await this.conn(), [table])).get(table);
     if (info === undefined) return undefined;
-    const mapped = mapTable(table, info.columns, info.primaryKey);
-    this.schemas.seed([info]);
+    const then = this.snapshot?.tables.get(table);
+    if (then !== undefined && !readableAs(then, info)) throw new SnapshotOutdatedError(table, 'a column was renamed, dropped or retyped');
+    const shape = then ?? info;
+    const mapped = mapTable(table, shape.columns, shape.primaryKey);
+    this.schemas.seed([shape]);
     this.known.set(table, mapped.schema);
     return mapped;
   }
@@ -240,4 +251,10 @@ export class MysqlSource implements SourceConnector {
     this.control ??= await openConnection(this.options, this.errCtx);
     return this.control;
   }
+}
+
+/** True when the snapshot can still read a table under the shape it had (`then`): every column it had is still there, same name and type. */
+function readableAs(then: TableInfo, now: TableInfo): boolean {
+  const current = new Map(now.columns.map((c) => [c.name, c.type]));
+  return then.columns.every((c) => current.get(c.name) === c.type) && then.primaryKey.join('\0') === now.primaryKey.join('\0');
 }

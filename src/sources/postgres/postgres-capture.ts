@@ -5,6 +5,7 @@ import type { PgPosition } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { PgTable } from './postgres-catalog.js';
+import { parseDdlMessage, type DdlMessage } from './postgres-ddl.js';
 import { commitTimeIso, tupleValues } from './postgres-pgoutput.js';
 import { boundaryPosition, comparePgPositions, normalizeLsn, parseLsn, wholeTxnPosition } from './postgres-position.js';
 import type { SchemaTracker } from './postgres-schemas.js';
@@ -43,10 +44,12 @@ export interface StreamCursor {
    * wrote); `relation` is the first relation of a multi-table TRUNCATE still to write.
    */
   pending: { message: Pgoutput.Message; relation: number } | null;
+  /** The latest shape the DDL trigger reported per table OID (see postgres-ddl.ts). */
+  ddl: Map<number, DdlMessage>;
 }
 
 export function newCursor(ackLsn: string): StreamCursor {
-  return { txn: null, handedOut: null, lastAck: ackLsn, relations: new Map(), pending: null };
+  return { txn: null, handedOut: null, lastAck: ackLsn, relations: new Map(), pending: null, ddl: new Map() };
 }
 
 export interface StreamCaptureInput {
@@ -61,6 +64,8 @@ export interface StreamCaptureInput {
   resolve(relation: Pgoutput.MessageRelation): Promise<PgTable | null>;
   /** Called for every event written, with the shape it was written under. */
   told?(schema: TableSchema): void;
+  /** The staged shape a DDL message describes, or null when the table is not captured. */
+  resolveDdl?(ddl: DdlMessage): Promise<PgTable | null>;
 }
 
 const POLL_MS = 1_000;
@@ -158,6 +163,22 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       case 'relation':
         cursor.relations.set(msg.relationOid, await input.resolve(msg));
         break;
+      case 'message': {
+        const ddl = parseDdlMessage(msg.prefix, msg.content);
+        const table = ddl === null ? null : await input.resolveDdl?.(ddl);
+        if (ddl === null || table === null || table === undefined) break;
+        if (sink.hasChanges(table.schema.table)) {
+          cursor.pending = { message: msg, relation: 0 }; // the new shape starts the next batch
+          split = true;
+          break;
+        }
+        cursor.ddl.set(ddl.oid, ddl);
+        if ((ddl.renames ?? []).length > 0) sink.renameColumns(table.schema.table, ddl.renames ?? []);
+        schemaChanges.push(...input.schemas.declare(sink, table.schema));
+        sink.declareTable(table.schema);
+        input.told?.(table.schema);
+        break;
+      }
       case 'insert':
       case 'update':
       case 'delete': {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ColumnSchema, TableSchema } from '../../model/table-schema.js';
 import { singleArrayElement } from './postgres-array.js';
+import type { DdlColumn } from './postgres-ddl.js';
 import { pgColumn, type PgColumn, type PgTypeInfo, type ValueWarning } from './postgres-types.js';
 
 /** A table's staged shape and the converters for its values, in column order. */
@@ -107,20 +108,18 @@ export class PgCatalog {
    * with each column's `attnum` as its id and what rows older than the column read (its missing
    * value, see `backfillOf`), looked up by name in the catalog as it is now.
    */
-  async build(table: string, relOid: number, columns: RawColumn[], primaryKey: string[]): Promise<PgTable> {
-    const attrs = await this.client.query<{ attname: string; attnum: number; atttypid: number; attndims: number; atthasmissing: boolean; missing: string | null; has_default: boolean }>(
-      `SELECT a.attname, a.attnum, a.atttypid, a.attndims, a.atthasmissing, a.attmissingval::text AS missing,
-              (a.atthasdef OR a.attidentity <> '') AS has_default
-         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
-      [relOid],
-    );
-    const byName = new Map(attrs.rows.map((r) => [r.attname, r]));
+  async build(table: string, relOid: number, columns: RawColumn[], primaryKey: string[], known?: DdlColumn[]): Promise<PgTable> {
+    // `known` (the DDL trigger's facts, or none at all) decides ids and missing values; array
+    // dimensions, which a column keeps for life, may come from the catalog as it is now.
+    const catalog = known !== undefined && known.length > 0 ? known : await this.attributes(relOid);
+    const dims = new Map(catalog.map((r) => [r.attname, r.attndims]));
+    const byName = new Map((known ?? catalog).map((r) => [r.attname, r]));
     const built: PgColumn[] = [];
     for (const c of columns) {
       const [type, sourceType] = await Promise.all([this.type(c.typeOid), this.formatType(c.typeOid, c.typeMod)]);
       const warn: ValueWarning = (m) => this.warn(`${table}.${c.name}: ${m}`);
       const attr = byName.get(c.name);
-      const column = pgColumn(c.name, type, c.typeMod, attr?.attndims ?? 0, sourceType, warn);
+      const column = pgColumn(c.name, type, c.typeMod, dims.get(c.name) ?? 0, sourceType, warn);
       // The catalog is read now, the stream may be behind: a column renamed, dropped or retyped
       // since has no trustworthy id or missing value here.
       if (attr !== undefined && attr.atttypid === c.typeOid) Object.assign(column.schema, { id: attr.attnum }, backfillOf(attr, column.convert));
@@ -128,6 +127,17 @@ export class PgCatalog {
       built.push(column);
     }
     return { schema: { table, columns: built.map((c) => c.schema), primaryKey }, columns: built };
+  }
+
+  /** The live columns' catalog facts, as the DDL trigger describes them (see postgres-ddl.ts). */
+  private async attributes(relOid: number): Promise<DdlColumn[]> {
+    const res = await this.client.query<DdlColumn>(
+      `SELECT a.attname, a.attnum, a.atttypid, a.atttypmod, a.attndims, a.atthasmissing, a.attmissingval::text AS missing,
+              (a.atthasdef OR a.attidentity <> '') AS has_default
+         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
+      [relOid],
+    );
+    return res.rows;
   }
 
   /** Type details, with array element and domain base resolved. */

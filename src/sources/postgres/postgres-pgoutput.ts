@@ -41,9 +41,11 @@ export class TextPgoutputPlugin extends AbstractPlugin<Pgoutput.Options> {
 
   start(client: pg.Client, slotName: string, lastLsn: string): Promise<unknown> {
     const publications = this.options.publicationNames.map(quoteIdent).join(',');
+    // Logical decoding messages (PostgreSQL 14+) carry the DDL trigger's table shapes.
+    const messages = this.options.messages === true ? ", messages 'true'" : '';
     const sql =
       `START_REPLICATION SLOT ${quoteIdent(slotName)} LOGICAL ${lastLsn} ` +
-      `(proto_version '${this.options.protoVersion}', publication_names ${quoteLiteral(publications)})`;
+      `(proto_version '${this.options.protoVersion}', publication_names ${quoteLiteral(publications)}${messages})`;
     return client.query(sql);
   }
 }

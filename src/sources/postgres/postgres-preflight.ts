@@ -4,6 +4,7 @@ import type { PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec
 import type { PreflightReport } from '../source-connector.js';
 import type { PgCatalog} from './postgres-catalog.js';
 import { type CatalogTable } from './postgres-catalog.js';
+import { DDL_TRIGGER_MISSING, ddlTriggerInstalled } from './postgres-ddl.js';
 import { walLevelError } from './postgres-errors.js';
 import { quoteIdent, quoteTable } from './postgres-connection.js';
 import { TableSelection, type TableRef } from './postgres-tables.js';
@@ -81,6 +82,7 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
   const report: PreflightReport = { tables: [], warnings: [] };
   const refs = await selection.expand(client);
   if (!s.super) await checkPublicationPrivileges(client, source, selection, refs, s.pub ? null : { canCreate: s.can_create });
+  if (!s.super && !(await ddlTriggerInstalled(client))) report.warnings.push(DDL_TRIGGER_MISSING);
   for (const ref of selection.schemas.filter((sch) => !refs.some((r) => r.schema === sch))) {
     report.warnings.push(`schema ${ref} has no tables yet; tables created in it later are captured`);
   }

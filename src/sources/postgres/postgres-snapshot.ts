@@ -6,6 +6,7 @@ import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { CatalogTable, PgCatalog, PgTable } from './postgres-catalog.js';
 import { quoteIdent, quoteLiteral, quoteTable, TEXT_TYPES } from './postgres-connection.js';
 import type { SchemaTracker } from './postgres-schemas.js';
+import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 
 export interface SnapshotChunkInput {
   client: pg.Client;
@@ -34,35 +35,55 @@ export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ pr
     if (entry === undefined || budget <= 0 || input.sink.bytes >= input.limits.maxBytes || input.ctx.signal.aborted) break;
     input.ctx.heartbeat();
     const { schema, name } = splitTableName(entry.table);
-    const table = await input.catalog.table(schema, name);
-    if (table === null) {
-      entry.done = true; // dropped since the plan was made: its DROP arrives in the stream as nothing
-      schemaChanges.push(`${entry.table}: dropped before its snapshot finished`);
+    const rowsBefore = entry.rows;
+    // Catalog rows read inside the snapshot are the catalog as of the snapshot: the table is
+    // copied under the shape it had then, which the stream continues from.
+    const existed = await inSnapshot(input.client, input.exportedSnapshot, async () => {
+      const table = await input.catalog.table(schema, name);
+      if (table === null) return false;
+      await refuseRewritten(input.client, entry.table, table.oid);
+      const built = await input.catalog.build(entry.table, table.oid, table.columns, table.primaryKey);
+      schemaChanges.push(...input.schemas.declare(input.sink, built.schema));
+      try {
+        await (table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget) : readPages(input, table, built, entry, budget));
+      } catch (e) {
+        // 42703: a column the table had at the snapshot is renamed or dropped by now.
+        if ((e as { code?: string }).code === '42703') throw new SnapshotOutdatedError(entry.table, 'a column was renamed or dropped');
+        throw e;
+      }
+      return true;
+    });
+    if (!existed) {
+      entry.done = true; // created after the snapshot point: the stream brings all of it
       continue;
     }
-    const built = await input.catalog.build(entry.table, table.oid, table.columns, table.primaryKey);
-    schemaChanges.push(...input.schemas.declare(input.sink, built.schema));
-    const rowsBefore = entry.rows;
-    await inSnapshot(input.client, input.exportedSnapshot, () =>
-      table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget) : readPages(input, table, built, entry, budget),
-    );
     budget -= entry.rows - rowsBefore;
   }
   return { progress, schemaChanges };
 }
 
 /** Runs `read` in a REPEATABLE READ transaction on the exported snapshot; throws when that snapshot is gone. */
-async function inSnapshot(client: pg.Client, snapshot: string, read: () => Promise<void>): Promise<void> {
+async function inSnapshot<T>(client: pg.Client, snapshot: string, read: () => Promise<T>): Promise<T> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     // Must be the first statement of the transaction (no savepoint allowed before it).
     await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
-    await read();
+    const result = await read();
     await client.query('COMMIT');
+    return result;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+}
+
+/** Throws when the table's storage was replaced after the snapshot (TRUNCATE, a rewriting ALTER): its rows are invisible to the snapshot. */
+async function refuseRewritten(client: pg.Client, table: string, oid: number): Promise<void> {
+  const res = await client.query<{ rewritten: boolean | null }>(
+    'SELECT c.relfilenode <> pg_relation_filenode(c.oid) AS rewritten FROM pg_class c WHERE c.oid = $1',
+    [oid],
+  );
+  if (res.rows[0]?.rewritten === true) throw new SnapshotOutdatedError(table, 'rewritten or truncated');
 }
 
 async function emit(input: SnapshotChunkInput, built: PgTable, entry: TableSnapshotProgress, row: string[]): Promise<void> {

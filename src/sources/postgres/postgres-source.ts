@@ -10,6 +10,7 @@ import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
 import { PgCatalog, type PgTable } from './postgres-catalog.js';
+import { DDL_TRIGGER_MISSING, DROP_DDL_TRIGGER_SQL, ddlTriggerInstalled, ensureDdlTrigger, type DdlMessage } from './postgres-ddl.js';
 import { connectPg, pgClientConfig } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
 import * as positions from './postgres-position.js';
@@ -17,6 +18,7 @@ import { runPreflight } from './postgres-preflight.js';
 import { SchemaTracker } from './postgres-schemas.js';
 import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
 import { copySnapshotChunk } from './postgres-snapshot.js';
+import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { PgReplicationStream } from './postgres-stream.js';
 import { TableSelection } from './postgres-tables.js';
 
@@ -36,6 +38,8 @@ export class PostgresSource implements SourceConnector {
   private readonly log: Logger;
   private readonly schemas = new SchemaTracker();
   private readonly probe: SchemaProbe<Position>;
+  /** Whether the DDL trigger writes shapes into this stream (see postgres-ddl.ts). */
+  private ddlTrigger = false;
   private readonly warned = new Set<string>();
   private meta: { client: pg.Client; catalog: PgCatalog } | null = null;
   private exported: ExportedSnapshot | null = null;
@@ -66,6 +70,7 @@ export class PostgresSource implements SourceConnector {
 
   async prepare(): Promise<Checkpoint> {
     const { client } = await this.connection();
+    if (!(await ensureDdlTrigger(client))) this.log.warn(DDL_TRIGGER_MISSING);
     const tables = await this.selection.expand(client);
     for (const change of await ensurePublication(client, this.source.publication, this.selection, tables)) this.log.info(change);
     const slot = await readSlot(client, this.source.slot);
@@ -100,11 +105,13 @@ export class PostgresSource implements SourceConnector {
       await this.dropExported(); // streaming: no snapshot needs it any more
       const stream = await this.openStream(start, ctx.signal);
       const cursor = this.cursor ?? newCursor(start.ackLsn);
-      if (this.probe.due()) this.probe.take(await this.currentPosition(), await this.catalogSchemas(), (t) => this.schemas.get(t));
+      // With the DDL trigger every shape arrives in the stream: no need to look for lost ones.
+      if (!this.ddlTrigger && this.probe.due()) this.probe.take(await this.currentPosition(), await this.catalogSchemas(), (t) => this.schemas.get(t));
       const { to, schemaChanges } = await captureStream({
         stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
         resolve: (r) => this.resolve(r),
         told: (schema) => this.probe.markTold(schema),
+        resolveDdl: (ddl) => this.resolveDdl(ddl),
       });
       const reached = (at: Position): boolean => positions.coveredLsn(to) >= positions.parseLsn(positions.asPgPosition(at).lsn);
       for (const schema of this.probe.settle(reached, sink, (t) => this.schemas.get(t))) {
@@ -163,6 +170,9 @@ export class PostgresSource implements SourceConnector {
     await this.dropExported();
     const { client } = await this.connection();
     await dropSlotAndPublication(client, this.source.slot, this.source.publication);
+    // The DDL trigger serves every pipeline of this database: it goes with the last slot.
+    const others = await client.query('SELECT 1 FROM pg_replication_slots WHERE database = current_database()');
+    if (others.rowCount === 0) await client.query(DROP_DDL_TRIGGER_SQL).catch((e: unknown) => this.log.warn({ err: e }, 'could not drop the DDL trigger'));
     await this.close();
   }
 
@@ -182,7 +192,12 @@ export class PostgresSource implements SourceConnector {
       });
     } catch (e) {
       // 22023 "invalid snapshot identifier": the connection exporting it went away meanwhile.
-      if ((e as { code?: string }).code === '22023' && sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
+      const gone = (e as { code?: string }).code === '22023';
+      if (gone || e instanceof SnapshotOutdatedError) {
+        if (e instanceof SnapshotOutdatedError) this.log.warn({ table: e.table, why: e.why }, 'a table changed after the snapshot began: starting the snapshot over');
+        await this.dropExported();
+        if (sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
+      }
       throw e;
     }
     const { progress, schemaChanges } = copied;
@@ -230,8 +245,10 @@ export class PostgresSource implements SourceConnector {
     await checkSlotCanResume(client, this.source.slot, this.source.database, from.ackLsn);
     const start = positions.parseLsn(from.ackLsn);
     if (start > this.durableAck) this.durableAck = start;
+    const messages = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0) >= 140000;
+    this.ddlTrigger = messages && (await ddlTriggerInstalled(client));
     this.stream = await PgReplicationStream.open(
-      { client: this.clientConfig(), slot: this.source.slot, publication: this.source.publication, logger: this.log },
+      { client: this.clientConfig(), slot: this.source.slot, publication: this.source.publication, logger: this.log, messages },
       start,
       signal,
     );
@@ -241,13 +258,33 @@ export class PostgresSource implements SourceConnector {
     return this.stream;
   }
 
+  /**
+   * The staged shape of a relation message. Column numbers and missing values come from the DDL
+   * trigger's latest message for the table when this stream saw one (exact at this point of the
+   * stream), else from the catalog as it is now.
+   */
   private async resolve(relation: Pgoutput.MessageRelation): Promise<PgTable | null> {
     if (!this.selection.has(relation.schema, relation.name)) return null;
     const { catalog } = await this.connection();
-    let key = await catalog.primaryKey(relation.relationOid);
+    const ddl = this.cursor?.ddl.get(relation.relationOid);
+    let key = ddl?.primaryKey ?? (await catalog.primaryKey(relation.relationOid));
     if (key.length === 0 && relation.replicaIdentity === 'default') key = relation.keyColumns;
     const columns = relation.columns.map((c) => ({ name: c.name, typeOid: c.typeOid, typeMod: c.typeMod }));
-    return catalog.build(`${relation.schema}.${relation.name}`, relation.relationOid, columns, key);
+    // With the DDL trigger every change of shape arrives as a message before the rows that use it:
+    // a shape this stream has no message for is one the destination already has, and the catalog
+    // as it is now (possibly changed again since) must not be asked about it.
+    const known = ddl?.columns ?? (this.ddlTrigger ? [] : undefined);
+    this.log.debug({ table: relation.name, columns: relation.columns.map((c) => c.name), ddl: ddl?.columns.map((c) => `${c.attname}#${c.attnum}`), trigger: this.ddlTrigger }, 'relation');
+    return catalog.build(`${relation.schema}.${relation.name}`, relation.relationOid, columns, key, known);
+  }
+
+  /** The staged shape a DDL trigger message describes (see postgres-ddl.ts), or null when the table is not captured. */
+  private async resolveDdl(ddl: DdlMessage): Promise<PgTable | null> {
+    this.log.debug({ table: ddl.table, columns: ddl.columns.map((c) => `${c.attname}#${c.attnum}`) }, 'ddl message');
+    if (!this.selection.has(ddl.schema, ddl.table)) return null;
+    const { catalog } = await this.connection();
+    const columns = ddl.columns.map((c) => ({ name: c.attname, typeOid: c.atttypid, typeMod: c.atttypmod }));
+    return catalog.build(`${ddl.schema}.${ddl.table}`, ddl.oid, columns, ddl.primaryKey, ddl.columns);
   }
 
   // Tables that exist when streaming starts are not reported as new when their first relation arrives.

@@ -18,6 +18,8 @@ export interface StreamOptions {
   maxQueueBytes?: number;
   /** How long to retry "replication slot is active" (a previous walsender still exiting). */
   slotBusyTimeoutMs?: number;
+  /** Ask for logical decoding messages (PostgreSQL 14+), which carry the DDL trigger's shapes. */
+  messages?: boolean;
 }
 
 const STATUS_INTERVAL_MS = 10_000;
@@ -46,7 +48,7 @@ export class PgReplicationStream {
     private durableAck: bigint,
   ) {
     this.maxQueueBytes = options.maxQueueBytes ?? 64 * 1024 * 1024;
-    this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication] });
+    this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication], messages: options.messages === true });
     // timeoutSeconds 0: otherwise the library acks the last *received* LSN on a timer.
     this.service = new LogicalReplicationService(options.client, { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } });
     this.service.on('error', (e) => this.fail(e));
@@ -149,6 +151,9 @@ export class PgReplicationStream {
 
   private async push(message: Pgoutput.Message): Promise<void> {
     this.delivered++;
+    // A logical message's content is a view into the connection's read buffer, which the next
+    // data overwrites: keep a copy while it waits in the queue.
+    if (message.tag === 'message') message.content = Uint8Array.from(message.content);
     this.enqueue({ kind: 'message', message }, messageBytes(message));
     const pending = this.pendingKeepalive;
     if (pending !== null && this.delivered >= pending.after) {

@@ -92,6 +92,27 @@ describe('mysql snapshot', () => {
     }
   });
 
+  test('a table is copied as it was when the snapshot began; a renamed column starts the copy over', async () => {
+    const t = uniqueName('snap_ddl');
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT)`);
+    await db.query(`INSERT INTO ${t} VALUES (1,1),(2,2),(3,3),(4,4),(5,5),(6,6)`);
+    const source = newSource(makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } }));
+    try {
+      const c1 = await captureOnce(source, await source.prepare());
+      await db.query(`ALTER TABLE ${t} ADD COLUMN n INT DEFAULT 9`);
+      const c2 = await captureOnce(source, c1.outcome.to);
+      assert.deepEqual(c2.sink.rows(`${DB}.${t}`), [{ op: 'snapshot', id: '3', v: '3' }, { op: 'snapshot', id: '4', v: '4' }]);
+      await db.query(`ALTER TABLE ${t} RENAME COLUMN v TO w`);
+      const c3 = await captureOnce(source, c2.outcome.to);
+      assert.equal(c3.sink.events, 0);
+      assert.equal(c3.sink.discarded.length, 1);
+      const rest = await drain(source, c3.outcome.to);
+      assert.deepEqual(rest.sink.rows(`${DB}.${t}`)[0], { op: 'snapshot', id: '1', w: '1', n: '9' });
+    } finally {
+      await source.close();
+    }
+  });
+
   test('a table without a primary key is copied with LIMIT/OFFSET in append mode', async () => {
     const t = uniqueName('snap_keyless');
     await db.query(`CREATE TABLE ${t} (v INT)`);

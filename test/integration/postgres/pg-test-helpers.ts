@@ -94,8 +94,11 @@ export class RecordingSink implements BatchSink {
     this.tablesDeclared.push(schema);
   }
 
-  renameColumns(table: string): void {
-    throw new Error(`${table}: PostgreSQL capture reports renames through column ids, not renameColumns`);
+  readonly renames: { table: string; renames: { from: string; to: string }[] }[] = [];
+
+  renameColumns(table: string, renames: { from: string; to: string }[]): void {
+    if (this.changed.has(table)) throw new Error(`${table}: rename after rows in one batch`);
+    this.renames.push({ table, renames });
   }
 
   setSchema(schema: TableSchema): void {

@@ -81,6 +81,38 @@ describe('PostgreSQL snapshot then streaming', () => {
     assert.equal(comparePgPositions(to, s1.to.position as PgPosition), 1);
   });
 
+  test('a table is copied as it was at the snapshot point; renamed columns or a rewrite start the copy over', async () => {
+    const name = uniqueName('dt_snap_ddl');
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g, 'r' || g FROM generate_series(1, 6) g`);
+    const spec = makeSpec(name, [`public.${name}`], { snapshot: { enabled: true, chunkRows: 2 } });
+    const source = newSource(spec);
+    sources.push(source);
+    const initial = await source.prepare();
+    const c1 = await captureOnce(source, initial);
+    // Added after the snapshot point: not in the copy (the stream brings it).
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN n int DEFAULT 1`);
+    const c2 = await captureOnce(source, c1.to);
+    assert.deepEqual(c2.sink.rows.map((e) => e.values), [['3', 'r3'], ['4', 'r4']]);
+    assert.deepEqual(c2.sink.schemas.at(-1)?.columns.map((c) => c.name), ['id', 'v']);
+    // Renamed after it: the snapshot cannot read the table as it was, so it starts over.
+    await suite.db.query(`ALTER TABLE ${name} RENAME COLUMN v TO w`);
+    const c3 = await captureOnce(source, c2.to);
+    assert.equal(c3.sink.rows.length, 0);
+    assert.equal(c3.sink.discarded.length, 1);
+    assert.deepEqual(c3.to.snapshot?.tables[0]?.rows, 0);
+    const c4 = await captureOnce(source, c3.to);
+    assert.deepEqual(c4.sink.schemas.at(-1)?.columns.map((c) => c.name), ['id', 'w', 'n']);
+    assert.deepEqual(c4.sink.rows.map((e) => e.values), [['1', 'r1', '1'], ['2', 'r2', '1']]);
+    // Truncated after it: an older snapshot would see the table empty; it starts over too.
+    await suite.db.query(`TRUNCATE ${name}`);
+    const c5 = await captureOnce(source, c4.to);
+    assert.equal(c5.sink.discarded.length, 1);
+    const rest = await captureOnce(source, c5.to);
+    assert.equal(rest.sink.rows.length, 0);
+    assert.equal(rest.to.snapshot, undefined, 'an empty table is copied at once');
+  });
+
   test('keyless table in append mode is copied by page ranges, bounded per chunk', async () => {
     const name = uniqueName('dt_keyless');
     await suite.db.query(`CREATE TABLE ${name} (v int) WITH (fillfactor = 10)`);

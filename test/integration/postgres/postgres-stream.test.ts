@@ -213,10 +213,11 @@ describe('PostgreSQL streaming', () => {
         batches.push(JSON.parse(await readFile(path.join(dir, `b${b}`, 'manifest.json'), 'utf8')) as BatchManifest);
         from = out.to;
       }
-      const shape = (m: BatchManifest): unknown => m.segments.map((seg) => (seg.kind === 'rows' ? [seg.rows, seg.schema.columns.map((c) => c.name)] : []));
-      assert.deepEqual(batches.map(shape), [[[2, ['id', 'v']]], [[1, ['id', 'v', 'n']]]]);
+      const shape = (m: BatchManifest): unknown => m.segments.map((seg) => (seg.kind === 'rows' ? [seg.rows, seg.schema.columns.map((c) => c.name)] : [seg.kind]));
+      // The DDL trigger's message declares the new shape first (without it, the rows bring it).
+      assert.deepEqual(batches.map(shape), [[[2, ['id', 'v']]], [['schema'], [1, ['id', 'v', 'n']]]]);
       assert.equal(batches[0]?.to.position?.kind === 'pg' && batches[0].to.position.seq, 1, 'the first batch ends inside the transaction');
-      const added = batches[1]?.segments[0];
+      const added = batches[1]?.segments[1];
       assert.ok(added?.kind === 'rows');
       assert.deepEqual(added.schema.columns.map((c) => [c.name, c.id, c.backfill]), [['id', 1, undefined], ['v', 2, undefined], ['n', 3, '7']]);
     } finally {
@@ -236,9 +237,43 @@ describe('PostgreSQL streaming', () => {
     assert.deepEqual(second.sink.tablesDeclared.map((t) => t.table), [], 'the shape rows were written under is the current one');
     await suite.db.query(`ALTER TABLE ${name} ADD COLUMN n int DEFAULT 7; ALTER TABLE ${name} RENAME COLUMN v TO w`);
     const third = await captureOnce(source, second.to);
-    assert.deepEqual(third.sink.tablesDeclared.map((t) => t.columns.map((c) => [c.name, c.id, c.backfill])), [[['id', 1, undefined], ['w', 2, undefined], ['n', 3, '7']]]);
+    // With the DDL trigger each ALTER brings its shape; without it the probe finds the last one.
+    assert.deepEqual(third.sink.tablesDeclared.at(-1)?.columns.map((c) => [c.name, c.id, c.backfill]), [['id', 1, undefined], ['w', 2, undefined], ['n', 3, '7']]);
     assert.ok(third.schemaChanges.some((n) => n.includes('added column n')), third.schemaChanges.join('; '));
     const fourth = await captureOnce(source, third.to);
     assert.deepEqual(fourth.sink.tablesDeclared, [], 'declared once');
+  });
+
+  test('the DDL trigger puts every shape in the stream: a column added, written, then renamed and changed again', async () => {
+    const { name, spec, start } = await streaming();
+    const source = new PostgresSource(spec, { logger, schemaProbeMs: 3_600_000 });
+    sources.push(source);
+    await source.prepare(); // installs the trigger (the tests run as a superuser)
+    await suite.db.query(`INSERT INTO ${name} VALUES (1, 'a')`);
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN c int DEFAULT 7`);
+    await suite.db.query(`INSERT INTO ${name} VALUES (2, 'b', 8)`);
+    await suite.db.query(`ALTER TABLE ${name} RENAME COLUMN c TO d`);
+    await suite.db.query(`ALTER TABLE ${name} DROP COLUMN d`);
+    await suite.db.query(`ALTER TABLE ${name} ADD COLUMN d text DEFAULT 'x'`);
+    // Read only now: the catalog has moved on from what the second insert was written under.
+    const got = await captureUntil(source, start, 2);
+    const declared: string[] = [];
+    const renamed: unknown[] = [];
+    let at = start;
+    for (let i = 0; i < 8 && declared.length < 4; i++) {
+      const r = await captureOnce(source, at);
+      renamed.push(...r.sink.renames);
+      declared.push(...r.sink.tablesDeclared.map((t) => t.columns.map((c) => `${c.name}#${String(c.id)}=${String(c.backfill)}`).join(',')));
+      at = r.to;
+    }
+    assert.deepEqual(renamed, [{ table: `public.${name}`, renames: [{ from: 'c', to: 'd' }] }]);
+    assert.deepEqual(declared, [
+      'id#1=undefined,v#2=undefined,c#3=7',
+      'id#1=undefined,v#2=undefined,d#3=7',
+      'id#1=undefined,v#2=undefined',
+      'id#1=undefined,v#2=undefined,d#4=x',
+    ]);
+    const second = got.events.find((e) => e.op === 'insert' && e.values[0] === '2');
+    assert.deepEqual(second?.op === 'insert' ? second.values : null, ['2', 'b', '8']);
   });
 });
