@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { pgE2E, E2E_DB } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
+import { duckQuery } from '../helpers/duckdb.js';
 import { runCli } from '../helpers/temporal.js';
 
 const RUN = process.pid.toString(36);
@@ -180,5 +181,22 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
     const stop = await runCli(['--config', file, '--address', h.server.address, 'stop']);
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(stop.stdout, new RegExp(`${name}: stopped`));
+  });
+
+  test('a mode change for a file the pipeline loaded: `ducktail start` exits 1 with the fix; the tables keep their rows', async () => {
+    const { file, name } = await config(path.join(h.dir, 'moded.duckdb'));
+    const first = await start(file);
+    assert.equal(first.code, 0, first.stderr);
+    await waitForStatus(h.server.env.client, name, 'the snapshot loaded', (s) => s.phase === 'streaming');
+    assert.equal((await runCli(['--config', file, '--address', h.server.address, 'stop'])).code, 0);
+    const yaml = (await readFile(file, 'utf8')).replace('destination:', 'mode: append\n    destination:');
+    await writeFile(file, yaml);
+    const r = await start(file);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`${name}: failed while starting: ConfigError: pipeline ${name} has loaded this DuckDB file in merge mode; it cannot continue in append mode`));
+    assert.match(r.stderr, /fix: keep mode: merge, or give the pipeline a new destination\.path/);
+    await h.server.env.client.workflow.getHandle(`ducktail-${name}`).terminate('test done');
+    const rows = await duckQuery(path.join(h.dir, 'moded.duckdb'), `SELECT count(*)::INT AS n, count(*) FILTER (WHERE __op = 'snapshot')::INT AS s FROM "${SCHEMA}".t`);
+    assert.deepEqual(rows, [{ n: 5, s: 5 }], 'the merge rows are untouched');
   });
 });
