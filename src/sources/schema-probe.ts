@@ -10,6 +10,8 @@ interface Probe<P> {
   schemas: TableSchema[];
   /** What the capture knew of each table then (JSON), to tell whether the stream said more since. */
   knownThen: Map<string, string | undefined>;
+  /** Tables whose DDL the stream brought since: the catalog read may be older or newer than it. */
+  touched: Set<string>;
 }
 
 /**
@@ -47,11 +49,19 @@ export class SchemaProbe<P> {
     return this.pending === null && now - this.lastAt >= this.everyMs;
   }
 
-  /** Records the catalog as read at end-of-log position `at`, with what the capture knows of each table now. */
+  /**
+   * Records the catalog, read just before the source's end of log `at` (in that order: every DDL
+   * the catalog shows is then before `at`), with what the capture knows of each table now.
+   */
   take(at: P, schemas: TableSchema[], known: (table: string) => TableSchema | undefined): void {
     this.lastAt = Date.now();
     const knownThen = new Map(schemas.map((s) => [s.table, json(known(s.table))]));
-    this.pending = { at, schemas, knownThen };
+    this.pending = { at, schemas, knownThen, touched: new Set() };
+  }
+
+  /** The stream brought DDL of `table`: the pending probe says nothing reliable about it. */
+  invalidate(table: string): void {
+    this.pending?.touched.add(table);
   }
 
   /**
@@ -65,7 +75,7 @@ export class SchemaProbe<P> {
     this.pending = null;
     return probe.schemas.filter((s) => {
       const now = known(s.table);
-      if (json(now) !== probe.knownThen.get(s.table) || sink.hasChanges(s.table)) return false;
+      if (json(now) !== probe.knownThen.get(s.table) || sink.hasChanges(s.table) || probe.touched.has(s.table)) return false;
       return json(this.told.get(s.table)) !== JSON.stringify(s);
     });
   }

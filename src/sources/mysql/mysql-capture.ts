@@ -17,6 +17,8 @@ export interface StreamCaptureState {
   known: Map<string, TableSchema>;
   /** Called for every event written, with the shape it was written under. */
   told?(schema: TableSchema): void;
+  /** Called for DDL of selected tables as it streams past. */
+  ddl?(tables: string[]): void;
 }
 
 /** A batch with changes closes once the stream has been quiet this long between transactions. */
@@ -86,6 +88,7 @@ export async function captureStream(
     if (item.kind === 'commit' || item.kind === 'ddl') {
       if (item.kind === 'ddl') {
         state.schemas.invalidate(item.tables);
+        state.ddl?.(item.tables);
         schemaChanges.push(...item.tables.map((t) => `${t}: ${item.statement}`));
         const table = item.tables[0];
         if (item.renames.length > 0 && table !== undefined) {

@@ -106,7 +106,10 @@ export class PostgresSource implements SourceConnector {
       const stream = await this.openStream(start, ctx.signal);
       const cursor = this.cursor ?? newCursor(start.ackLsn);
       // With the DDL trigger every shape arrives in the stream: no need to look for lost ones.
-      if (!this.ddlTrigger && this.probe.due()) this.probe.take(await this.currentPosition(), await this.catalogSchemas(), (t) => this.schemas.get(t));
+      if (!this.ddlTrigger && this.probe.due()) {
+        const shapes = await this.catalogSchemas();
+        this.probe.take(await this.currentPosition(), shapes, (t) => this.schemas.get(t));
+      }
       const { to, schemaChanges } = await captureStream({
         stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
         resolve: (r) => this.resolve(r),
