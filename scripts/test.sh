@@ -16,4 +16,7 @@ for t in "${targets[@]}"; do
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files under ${targets[*]}" >&2; exit 1; }
 export PATH="$PWD/.tools/bin:$PATH"
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# A test that hangs fails after DUCKTAIL_TEST_TIMEOUT_MS (10 minutes) instead of stalling the run,
+# and a file whose tests are done exits even if a handle stays open.
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+  --test-timeout="${DUCKTAIL_TEST_TIMEOUT_MS:-600000}" --test-force-exit "${files[@]}"

@@ -32,7 +32,10 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({ sources, openDestination: openDuckDBDestination, logger }),
+    // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
+    // still do not return is stopped by force 20 s later rather than hang the process.
     shutdownGraceTime: '20s',
+    shutdownForceTime: '40s',
   });
   return {
     worker,

@@ -32,7 +32,15 @@ export async function inProcessWorker(server: DevServer, taskQueue: string): Pro
     worker,
     async stop() {
       worker.shutdown();
-      await running;
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the worker did not stop within 90 s of shutdown')), 90_000);
+      });
+      try {
+        await Promise.race([running, stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
       await connection.close();
     },
   };

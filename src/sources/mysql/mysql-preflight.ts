@@ -69,16 +69,27 @@ export function checkBinlogSettings(vars: Record<string, string>): SourceSetting
  * MariaDB 10.5+ shows REPLICATION CLIENT as BINLOG MONITOR; SUPER implies it on older servers.
  */
 export function missingReplicationGrants(grants: string[]): string[] {
-  const privs = new Set<string>();
-  for (const g of grants) {
-    const m = /^GRANT (.+?) ON \*\.\* TO /i.exec(g);
-    for (const p of m?.[1]?.split(',') ?? []) privs.add(p.trim().toUpperCase());
-  }
+  const privs = globalPrivileges(grants);
   if (privs.has('ALL PRIVILEGES')) return [];
   const missing: string[] = [];
   if (!privs.has('REPLICATION SLAVE') && !privs.has('REPLICATION REPLICA')) missing.push('REPLICATION SLAVE');
   if (!['REPLICATION CLIENT', 'BINLOG MONITOR', 'SUPER'].some((p) => privs.has(p))) missing.push('REPLICATION CLIENT');
   return missing;
+}
+
+/** Whether the grants let the user see other users' sessions (PROCESS), directly. Pure. */
+export function seesOtherSessions(grants: string[]): boolean {
+  const privs = globalPrivileges(grants);
+  return privs.has('ALL PRIVILEGES') || privs.has('PROCESS');
+}
+
+function globalPrivileges(grants: string[]): Set<string> {
+  const privs = new Set<string>();
+  for (const g of grants) {
+    const m = /^GRANT (.+?) ON \*\.\* TO /i.exec(g);
+    for (const p of m?.[1]?.split(',') ?? []) privs.add(p.trim().toUpperCase());
+  }
+  return privs;
 }
 
 /** Everything `preflight()` checks, against an open connection. */
@@ -99,8 +110,14 @@ export async function runPreflight(
   const warnings: string[] = [];
   const grants = (await queryRows<Record<string, string>>(conn, 'SHOW GRANTS')).map((r) => Object.values(r)[0] ?? '');
   const missing = missingReplicationGrants(grants);
+  const viaRoles = grants.some((g) => /^GRANT `[^`]+`(@`[^`]*`)? TO /i.test(g));
+  if (spec.snapshot.enabled && !seesOtherSessions(grants) && !viaRoles) {
+    warnings.push(
+      `user ${spec.source.user} lacks PROCESS: during the initial copy, a schema change of a table already read waits until the copy ends ` +
+        `(and queries of that table wait behind it); GRANT PROCESS ON *.* TO ${spec.source.user} lets the copy give way and start over`,
+    );
+  }
   if (missing.length > 0) {
-    const viaRoles = grants.some((g) => /^GRANT `[^`]+`(@`[^`]*`)? TO /i.test(g));
     const text = `user ${spec.source.user} lacks ${missing.join(' and ')}`;
     if (!viaRoles) {
       throw new PrivilegeError(text, `GRANT ${missing.join(', ')} ON *.* TO ${spec.source.user} (MariaDB 10.5+: REPLICATION SLAVE, BINLOG MONITOR)`);

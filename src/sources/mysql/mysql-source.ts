@@ -22,6 +22,7 @@ import { runPreflight } from './mysql-preflight.js';
 import { describeSchemaChange, SchemaCache } from './mysql-schema-cache.js';
 import { listSelectedTables, loadTables, TableSelection, type TableInfo } from './mysql-schema.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
+import { statementsWaitingFor } from './mysql-ddl-waiters.js';
 import { beginSnapshot, captureSnapshot } from './mysql-snapshot.js';
 import { BinlogStream } from './mysql-stream.js';
 import { mapTable, type MappedTable } from './mysql-types.js';
@@ -33,6 +34,22 @@ import { mapTable, type MappedTable } from './mysql-types.js';
  * keeps binlogs by time (binlog_expire_logs_seconds), not by our progress: a pipeline stopped
  * longer than that must re-snapshot (capture fails with PositionLostError).
  */
+interface HeldSnapshot {
+  conn: Connection;
+  start: MysqlPosition;
+  tables: Map<string, TableInfo>;
+  /** Tables the transaction has read, so holds a metadata lock on. */
+  read: Set<string>;
+  /** Looks for schema changes waiting for those locks. */
+  watch: NodeJS.Timeout;
+  /** A chunk is being read: a waiting schema change is let through when it ends. */
+  busy: boolean;
+  yieldTo: string | null;
+}
+
+/** How often a held snapshot looks for schema changes waiting for it. */
+const DDL_WAIT_CHECK_MS = 1000;
+
 export class MysqlSource implements SourceConnector {
   private readonly source: MysqlSourceSpec;
   private readonly options: ConnectionOptions;
@@ -41,7 +58,7 @@ export class MysqlSource implements SourceConnector {
   private readonly selection: TableSelection;
   private control: Connection | null = null;
   /** The open consistent-snapshot transaction, the binlog position it matches and the tables' shapes then. */
-  private snapshot: { conn: Connection; start: MysqlPosition; tables: Map<string, TableInfo> } | null = null;
+  private snapshot: HeldSnapshot | null = null;
   private stream: BinlogStream | null = null;
   private readonly schemas: SchemaCache;
   private readonly known = new Map<string, TableSchema>();
@@ -74,7 +91,9 @@ export class MysqlSource implements SourceConnector {
     const conn = await openConnection(this.options, this.errCtx);
     const { start, consistent } = await beginSnapshot(conn, await isMariadb(conn));
     const tables = await listSelectedTables(conn, this.selection);
-    this.snapshot = { conn, start, tables: await loadTables(conn, tables) };
+    const shapes = await loadTables(conn, tables);
+    const watch = setInterval(() => void this.giveWayToDdl(), DDL_WAIT_CHECK_MS).unref();
+    this.snapshot = { conn, start, tables: shapes, read: new Set(), watch, busy: false, yieldTo: null };
     this.logger.info({ start: formatMysqlPosition(start), consistent, tables: tables.length }, 'snapshot planned');
     return {
       position: null,
@@ -90,8 +109,15 @@ export class MysqlSource implements SourceConnector {
     const position = asMysqlPosition(start);
     await this.endSnapshot();
     const stream = await this.openStream(position, limits);
-    if (this.probe.due()) this.probe.take(await readBinlogEnd(await this.conn()), await this.catalogSchemas(), (t) => this.known.get(t));
-    const state = { stream, schemas: this.schemas, known: this.known, told: (schema: TableSchema) => this.probe.markTold(schema) };
+    if (this.probe.due()) {
+      const shapes = await this.catalogSchemas();
+      this.probe.take(await readBinlogEnd(await this.conn()), shapes, (t) => this.known.get(t));
+    }
+    const state = {
+      stream, schemas: this.schemas, known: this.known,
+      told: (schema: TableSchema) => this.probe.markTold(schema),
+      ddl: (tables: string[]) => tables.forEach((t) => this.probe.invalidate(t)),
+    };
     const { to, schemaChanges } = await captureStream(position, state, sink, limits, ctx);
     const reached = (at: Position): boolean => compareMysqlPositions(to, asMysqlPosition(at)) >= 0;
     for (const schema of this.probe.settle(reached, sink, (t) => this.known.get(t))) {
@@ -147,11 +173,12 @@ export class MysqlSource implements SourceConnector {
   private async captureSnapshot(from: Checkpoint, sink: BatchSink, ctx: CaptureContext): Promise<CaptureOutcome> {
     const snapshot = from.snapshot!;
     const start = asMysqlPosition(snapshot.startPosition);
-    const held = this.snapshot !== null && samePosition(this.snapshot.start, start) && isUsable(this.snapshot.conn);
-    if (!held) return this.restartSnapshot(from, snapshot, sink);
+    const held = this.snapshot;
+    if (held === null || !samePosition(held.start, start) || !isUsable(held.conn)) return this.restartSnapshot(from, snapshot, sink);
     let outcome: CaptureOutcome;
+    held.busy = true;
     try {
-      outcome = await captureSnapshot(from, this.snapshot!.conn, true, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
+      outcome = await captureSnapshot(from, held.conn, true, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
     } catch (err) {
       // 1412 "Table definition has changed": an ALTER rebuilt a table after the snapshot began, so
       // the snapshot can no longer read it. Only a new snapshot can.
@@ -160,9 +187,31 @@ export class MysqlSource implements SourceConnector {
       await this.endSnapshot();
       if (sink.events === 0) return this.restartSnapshot(from, snapshot, sink);
       throw err;
+    } finally {
+      held.busy = false;
     }
-    if (outcome.to.snapshot === undefined) await this.endSnapshot();
+    if (outcome.to.snapshot === undefined || held.yieldTo !== null) await this.endSnapshot();
     return outcome;
+  }
+
+  /**
+   * The snapshot transaction locks the tables it has read until it ends: a schema change of one
+   * of them would wait for the whole copy, and every query of that table behind it. The snapshot
+   * ends instead (at once, or when the chunk being read is done); the next capture copies again
+   * from a new snapshot, after the change.
+   */
+  private async giveWayToDdl(): Promise<void> {
+    const held = this.snapshot;
+    if (held === null || held.read.size === 0 || held.yieldTo !== null) return;
+    try {
+      const waiting = await statementsWaitingFor(await this.conn(), held.read);
+      if (waiting[0] === undefined || this.snapshot !== held) return;
+      held.yieldTo = waiting[0];
+      this.logger.warn({ statement: waiting[0].slice(0, 200) }, 'a schema change waits for the snapshot to end: ending it; the copy starts over after the change');
+      if (!held.busy) await this.endSnapshot();
+    } catch (err) {
+      this.logger.debug({ err }, 'could not look for schema changes waiting for the snapshot');
+    }
   }
 
   /**
@@ -199,6 +248,7 @@ export class MysqlSource implements SourceConnector {
   private async snapshotSchema(table: string): Promise<MappedTable | undefined> {
     const info = (await loadTables(await this.conn(), [table])).get(table);
     if (info === undefined) return undefined;
+    this.snapshot?.read.add(table);
     const then = this.snapshot?.tables.get(table);
     if (then !== undefined && !readableAs(then, info)) throw new SnapshotOutdatedError(table, 'a column was renamed, dropped or retyped');
     const shape = then ?? info;
@@ -238,6 +288,7 @@ export class MysqlSource implements SourceConnector {
     const snap = this.snapshot;
     this.snapshot = null;
     if (snap === null) return;
+    clearInterval(snap.watch);
     await snap.conn.query('COMMIT').catch(() => undefined);
     await snap.conn.end().catch(() => snap.conn.destroy());
   }

@@ -92,23 +92,57 @@ describe('mysql snapshot', () => {
     }
   });
 
-  test('a table is copied as it was when the snapshot began; a renamed column starts the copy over', async () => {
-    const t = uniqueName('snap_ddl');
+  test('a table not read yet is copied as it was when the snapshot began; a renamed column starts the copy over', async () => {
+    const first = uniqueName('snap_ddl_a');
+    const t = uniqueName('snap_ddl_b');
+    await db.query(`CREATE TABLE ${first} (id INT PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${first} VALUES (1),(2),(3)`);
     await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT)`);
-    await db.query(`INSERT INTO ${t} VALUES (1,1),(2,2),(3,3),(4,4),(5,5),(6,6)`);
-    const source = newSource(makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } }));
+    await db.query(`INSERT INTO ${t} VALUES (1,1),(2,2),(3,3),(4,4)`);
+    const source = newSource(makeSpec([`${DB}.${first}`, `${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } }));
     try {
+      // The snapshot holds a lock only on `first` (read), so `t` can change under it.
       const c1 = await captureOnce(source, await source.prepare());
+      assert.equal(c1.sink.rows(`${DB}.${first}`).length, 2);
       await db.query(`ALTER TABLE ${t} ADD COLUMN n INT DEFAULT 9`);
       const c2 = await captureOnce(source, c1.outcome.to);
-      assert.deepEqual(c2.sink.rows(`${DB}.${t}`), [{ op: 'snapshot', id: '3', v: '3' }, { op: 'snapshot', id: '4', v: '4' }]);
-      await db.query(`ALTER TABLE ${t} RENAME COLUMN v TO w`);
       const c3 = await captureOnce(source, c2.outcome.to);
-      assert.equal(c3.sink.events, 0);
-      assert.equal(c3.sink.discarded.length, 1);
-      const rest = await drain(source, c3.outcome.to);
+      assert.deepEqual(c3.sink.rows(`${DB}.${t}`), [{ op: 'snapshot', id: '1', v: '1' }, { op: 'snapshot', id: '2', v: '2' }]);
+      await db.query(`ALTER TABLE ${t} RENAME COLUMN v TO w`);
+      const c4 = await captureOnce(source, c3.outcome.to);
+      assert.equal(c4.sink.events, 0);
+      assert.equal(c4.sink.discarded.length, 2);
+      const rest = await drain(source, c4.outcome.to);
       assert.deepEqual(rest.sink.rows(`${DB}.${t}`)[0], { op: 'snapshot', id: '1', w: '1', n: '9' });
     } finally {
+      await source.close();
+    }
+  });
+
+  test('a schema change of a table being copied does not wait for the copy: the snapshot gives way and starts over', async () => {
+    const t = uniqueName('snap_yield');
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT)`);
+    await db.query(`INSERT INTO ${t} VALUES (1,1),(2,2),(3,3),(4,4),(5,5)`);
+    const source = newSource(makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 2 } }));
+    const other = await admin();
+    try {
+      const c1 = await captureOnce(source, await source.prepare());
+      assert.equal(c1.sink.events, 2);
+      // Without giving way the ALTER would wait for the whole copy (it fails after 20 s here).
+      await other.query('SET SESSION lock_wait_timeout = 20');
+      const began = Date.now();
+      await other.query(`ALTER TABLE ${t} ADD COLUMN n INT DEFAULT 7`);
+      assert.ok(Date.now() - began < 10_000, `the ALTER waited ${Date.now() - began} ms`);
+      await other.query(`UPDATE ${t} SET v = 10 WHERE id = 1`);
+      const c2 = await captureOnce(source, c1.outcome.to);
+      assert.equal(c2.sink.events, 0);
+      assert.equal(c2.sink.discarded.length, 1, 'the copy read before the change is discarded');
+      const rest = await drain(source, c2.outcome.to);
+      assert.deepEqual(rest.sink.rows(`${DB}.${t}`).filter((r) => r.op === 'snapshot').map((r) => [r.id, r.v, r.n]), [
+        ['1', '10', '7'], ['2', '2', '7'], ['3', '3', '7'], ['4', '4', '7'], ['5', '5', '7'],
+      ]);
+    } finally {
+      await other.end();
       await source.close();
     }
   });

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SourceSettingError } from '../../../../src/errors.js';
-import { checkBinlogSettings, missingReplicationGrants } from '../../../../src/sources/mysql/mysql-preflight.js';
+import { mentionsTable } from '../../../../src/sources/mysql/mysql-ddl-waiters.js';
+import { checkBinlogSettings, missingReplicationGrants, seesOtherSessions } from '../../../../src/sources/mysql/mysql-preflight.js';
 
 const GOOD = { log_bin: 'ON', binlog_format: 'ROW', binlog_row_image: 'FULL', binlog_row_metadata: 'FULL' };
 
@@ -50,5 +51,22 @@ describe('replication grants check', () => {
       'REPLICATION CLIENT',
     ]);
     assert.deepEqual(missingReplicationGrants(['GRANT REPLICATION CLIENT ON *.* TO `cdc`@`%`']), ['REPLICATION SLAVE']);
+  });
+});
+
+describe('a snapshot giving way to schema changes', () => {
+  test('PROCESS (or ALL PRIVILEGES) on *.* lets the user see the sessions waiting for it', () => {
+    assert.equal(seesOtherSessions(['GRANT PROCESS, REPLICATION SLAVE ON *.* TO `cdc`@`%`']), true);
+    assert.equal(seesOtherSessions(['GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`']), true);
+    assert.equal(seesOtherSessions(['GRANT REPLICATION SLAVE ON *.* TO `cdc`@`%`', 'GRANT ALL PRIVILEGES ON `shop`.* TO `cdc`@`%`']), false);
+  });
+
+  test('a waiting statement names the table, quoted or not, in any case; other names do not match', () => {
+    assert.equal(mentionsTable('ALTER TABLE orders ADD COLUMN n INT', 'shop.orders'), true);
+    assert.equal(mentionsTable('alter table shop.ORDERS drop column n', 'shop.orders'), true);
+    assert.equal(mentionsTable('RENAME TABLE `Odd Name` TO x', 'shop.Odd Name'), true);
+    assert.equal(mentionsTable('ALTER TABLE `we``ird` ADD c INT', 'shop.we`ird'), true);
+    assert.equal(mentionsTable('ALTER TABLE orders_2 ADD COLUMN n INT', 'shop.orders'), false);
+    assert.equal(mentionsTable('ALTER TABLE `my orders` ADD n INT', 'shop.orders'), false);
   });
 });
