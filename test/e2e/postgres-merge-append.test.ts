@@ -113,7 +113,9 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const spec = pgSpec('e2e_append', DB, ['e2e_a.events'], file, { mode: 'append' });
     const client = h.server.env.client;
     await startPipelineWorkflow(client, TQ, spec);
-    await waitForStatus(client, 'e2e_append', 'the slot and snapshot exist', (s) => s.checkpoint !== null);
+    // A TRUNCATE while the copy runs would start it over (PostgreSQL's TRUNCATE replaces the
+    // table's storage, so the snapshot could no longer read it): the changes come after the copy.
+    await waitForStatus(client, 'e2e_append', 'the snapshot is copied', (s) => s.checkpoint !== null && s.phase === 'streaming');
     await h.pgc.query(`UPDATE e2e_a.events SET v = 'u' WHERE id <= 50`);
     await h.pgc.query(`DELETE FROM e2e_a.events WHERE id > 280`);
     await h.pgc.query(`INSERT INTO e2e_a.events VALUES (1000, 'late')`);
