@@ -21,6 +21,11 @@ export interface TruncateSegment {
   kind: 'truncate';
   table: string;
   schema: TableSchema;
+  /**
+   * The source did not say the table's shape at the TRUNCATE (a MySQL TRUNCATE carries none):
+   * `schema` is the best known one, used only to create a table the destination does not have.
+   */
+  shapeOnlyIfNew?: boolean;
   position: string;
   commitTs: string | null;
   seq: number;

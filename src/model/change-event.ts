@@ -33,6 +33,8 @@ export interface RowEvent extends EventBase {
 
 export interface TruncateEvent extends EventBase {
   op: 'truncate';
+  /** The shape declared with it is only a guess (see `TruncateSegment.shapeOnlyIfNew`). */
+  shapeOnlyIfNew?: boolean;
 }
 
 export const OP_CODES: Record<Op, string> = {

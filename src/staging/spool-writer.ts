@@ -132,6 +132,7 @@ export class SpoolWriter {
         position: event.position,
         commitTs: event.commitTs,
         seq: event.seq,
+        ...(event.shapeOnlyIfNew === true ? { shapeOnlyIfNew: true } : {}),
       });
       this.ordinal++;
       return;

@@ -95,7 +95,8 @@ export async function compareAppend(input: AppendInput): Promise<Map<string, Row
   } else if (input.snapshotConsistent) {
     const cols = input.snapshot.columns;
     compareKeyed(
-      { findings, where: 'append', table: label, expectedName: 'source at snapshot', actualName: 'DuckDB snapshot rows', columns: () => cols },
+      // A restarted snapshot's truth leaves out the values it cannot know (see verify.ts).
+      { findings, where: 'append', table: label, expectedName: 'source at snapshot', actualName: 'DuckDB snapshot rows', columns: (exp) => cols.filter((c) => c in exp) },
       input.snapshot.rows,
       snapshotRows,
     );

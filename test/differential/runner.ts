@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
@@ -107,7 +107,9 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
       await supervisor.stop(stalled !== null);
       for (const c of supervisor.crashes) findings.add('worker', '', 'crashed', c);
 
-      const result = await verify({ driver, model: gen.model, pipelines, snapshot, auditMark, snapshotHit: faults.snapshotHit, findings });
+      const restarted = await snapshotsStartedOver(dir, names);
+      const snapshotHit = new Set([...faults.snapshotHit, ...restarted]);
+      const result = await verify({ driver, model: gen.model, pipelines, snapshot, auditMark, snapshotHit, columnChanges: stats.columnChanges, findings });
       auditEntries = result.auditEntries;
     }
   } catch (err) {
@@ -188,4 +190,19 @@ function startMonitor(
   }, 2_000);
   timer.unref();
   return timer;
+}
+
+/**
+ * Pipelines whose initial copy started over, as the workers logged it: a kill during the copy, a
+ * table that changed under it, or (MySQL) a schema change the copy gave way to.
+ */
+async function snapshotsStartedOver(dir: string, pipelines: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const f of (await readdir(dir)).filter((n) => /^worker-\d+\.log$/.test(n))) {
+    for (const line of (await readFile(path.join(dir, f), 'utf8')).split('\n')) {
+      if (!line.includes('the snapshot was interrupted')) continue;
+      for (const p of pipelines) if (line.includes(`"pipeline":${JSON.stringify(p)}`)) out.add(p);
+    }
+  }
+  return out;
 }

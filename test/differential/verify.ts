@@ -8,7 +8,8 @@ import type { SourceModel } from './model.js';
 import type { RunPipelines } from './pipelines.js';
 import { checkReplay, replayAudit } from './replay.js';
 import { showTable, type Findings } from './report.js';
-import { truthTable, type Row, type TruthTable } from './truth.js';
+import { canonicalRow, keyOf, truthTable, type Row, type TruthTable } from './truth.js';
+import type { ColumnChange } from './workload.js';
 
 /** Reads every source table as truth (canonical values, keyed), with the generator's value classes. */
 export async function readTruth(driver: SourceDriver, model: SourceModel, findings: Findings): Promise<TruthTable[]> {
@@ -33,8 +34,10 @@ export interface VerifyInput {
   snapshot: Map<string, TruthTable>;
   /** Audit log id at the snapshot point. */
   auditMark: number;
-  /** Pipelines whose snapshot a worker kill interrupted. */
+  /** Pipelines whose snapshot started over (a worker kill, or a table changed under it). */
   snapshotHit: ReadonlySet<string>;
+  /** Columns added or retyped during the workload, with the audit id each came after. */
+  columnChanges: ColumnChange[];
   findings: Findings;
 }
 
@@ -72,8 +75,8 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
       const cut = restarted ? await snapshotCut(append, v, tables, byTable) : null;
       for (const t of tables) {
         const all = byTable.get(t.name) ?? [];
-        const skipped = cut === null ? [] : all.filter((e) => e.id <= cut);
-        const entries = cut === null ? all : all.filter((e) => e.id > cut);
+        const skipped = cut === null ? [] : all.filter((e) => e.id <= cut.lastSkipped);
+        const entries = cut === null ? all : all.filter((e) => e.id > cut.lastSkipped);
         const atMark = v.snapshot.get(t.name);
         const latest = (c: string): string => v.model.table(t.name)?.latestName(c) ?? c;
         const snapshot: TruthTable | undefined =
@@ -85,7 +88,11 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
                 // time); columns dropped since are left out (whether they still existed at the restart
                 // point is not known here; the MERGE comparison covers what the source has now).
                 columns: (atMark?.columns ?? t.columns).map(latest).filter((c) => t.columns.includes(c)),
-                rows: replayAudit(renameRows(atMark?.rows ?? new Map(), latest), skipped.map((e) => renameEntry(e, latest)), t),
+                rows: withoutUnknown(
+                  replayAudit(renameRows(atMark?.rows ?? new Map(), latest), skipped.map((e) => renameEntry(e, latest)), t),
+                  lastImages(skipped, t),
+                  v.columnChanges.filter((c) => c.table === t.name && c.afterAuditId < cut.firstKept).map((c) => ({ ...c, column: latest(c.column) })),
+                ),
               };
         await compareAppend({
           file: append,
@@ -113,7 +120,12 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
  * part of the snapshot. One cut must fit every table (one consistent point); when none does, it
  * is reported and the comparison goes on from the snapshot mark (showing what differs).
  */
-async function snapshotCut(file: DuckFile, v: VerifyInput, tables: TruthTable[], byTable: Map<string, AuditEntry[]>): Promise<number | null> {
+async function snapshotCut(
+  file: DuckFile,
+  v: VerifyInput,
+  tables: TruthTable[],
+  byTable: Map<string, AuditEntry[]>,
+): Promise<{ lastSkipped: number; firstKept: number } | null> {
   let lastSkipped = v.auditMark;
   let firstKept = Number.POSITIVE_INFINITY;
   for (const t of tables) {
@@ -132,7 +144,28 @@ async function snapshotCut(file: DuckFile, v: VerifyInput, tables: TruthTable[],
     v.findings.add('append', '', 'no single point the restarted snapshot stands for', `audit id ${lastSkipped} copied by the snapshot, ${firstKept} streamed`);
     return null;
   }
-  return lastSkipped;
+  return { lastSkipped, firstKept };
+}
+
+/** The audit id of each key's last image among `entries`. */
+function lastImages(entries: AuditEntry[], t: TruthTable): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of entries) if (e.image !== null) out.set(keyOf(canonicalRow(e.image, t.classes), t.keyColumns), e.id);
+  return out;
+}
+
+/**
+ * A column added or retyped before the restarted snapshot's point gave the rows that existed then
+ * a value no audit image shows (the DEFAULT, or the value restated): in rows whose last image is
+ * older than that change, the column is not known and is left out of the comparison.
+ */
+function withoutUnknown(rows: Map<string, Row>, lastImage: Map<string, number>, changes: ColumnChange[]): Map<string, Row> {
+  if (changes.length === 0) return rows;
+  for (const [key, row] of rows) {
+    const seen = lastImage.get(key) ?? -1;
+    for (const c of changes) if (seen <= c.afterAuditId) delete row[c.column];
+  }
+  return rows;
 }
 
 function renameRow(row: Row, latest: (c: string) => string): Row {

@@ -10,6 +10,16 @@ export interface WorkloadStats {
   rows: number;
   ddl: number;
   ops: Map<string, number>;
+  /** Column changes (ADD COLUMN, type changes) with the audit id they came after, in order. */
+  columnChanges: ColumnChange[];
+}
+
+/** A DDL that gave existing rows a value no audit image shows (ADD COLUMN) or restated one (a type change). */
+export interface ColumnChange {
+  /** The last audit id committed before the DDL (one writer: later entries come after it). */
+  afterAuditId: number;
+  table: string;
+  column: string;
 }
 
 export interface WorkloadLimits {
@@ -41,6 +51,13 @@ export async function runWorkload(
           if (isDdl(s)) stats.ddl++;
           stats.rows += rowCount(s);
         }
+        const changed = txn.stmts.flatMap((s) =>
+          s.kind === 'add-column' ? [{ table: s.table, column: s.column.name }] : s.kind === 'alter-type' ? [{ table: s.table, column: s.column }] : [],
+        );
+        if (changed.length > 0) {
+          const afterAuditId = await driver.auditMark();
+          stats.columnChanges.push(...changed.map((c) => ({ ...c, afterAuditId })));
+        }
       }
     }
     stats.steps++;
@@ -50,5 +67,5 @@ export async function runWorkload(
 }
 
 export function newStats(): WorkloadStats {
-  return { steps: 0, txns: 0, rollbacks: 0, rows: 0, ddl: 0, ops: new Map() };
+  return { steps: 0, txns: 0, rollbacks: 0, rows: 0, ddl: 0, ops: new Map(), columnChanges: [] };
 }

@@ -154,6 +154,16 @@ export class DuckDBDestination implements Destination {
         requireNoRowsYet(manifest, segment.table, written);
         return await this.evolver.rename(db, registry, manifest.pipeline, segment.table, segment.renames);
       }
+      if (segment.kind === 'truncate' && segment.shapeOnlyIfNew === true) {
+        // The shape is not the table's at the TRUNCATE (see TruncateSegment): a table the
+        // pipeline already has is truncated as it is.
+        const have = await this.evolver.existing(db, registry, manifest.pipeline, segment.table);
+        if (have !== undefined) {
+          written.add(segment.table);
+          await (have.style === 'merge' ? truncateMerged(db, have.ref, segment) : truncateAppended(db, have.ref, segment));
+          return [];
+        }
+      }
       const style = writeStyle(segment, options);
       const table = await this.evolver.evolve(db, registry, manifest.pipeline, segment.schema, style, () =>
         requireNoRowsYet(manifest, segment.table, written),

@@ -143,6 +143,13 @@ export class SchemaEvolver {
     return notes;
   }
 
+  /** The DuckDB table and write style of a source table the pipeline already loaded, or undefined. */
+  async existing(db: SqlRunner, registry: TableRegistry, pipeline: string, table: string): Promise<{ ref: string; style: WriteStyle } | undefined> {
+    const mapping = registry.get(pipeline, table);
+    if (mapping === undefined || (await readColumns(db, mapping.duckSchema, mapping.duckTable)).length === 0) return undefined;
+    return { ref: tableRef(db.catalog, mapping.duckSchema, mapping.duckTable), style: mapping.style };
+  }
+
   /** Deletes the rows an interrupted snapshot copied into the table (see `DiscardSegment`). */
   async discardSnapshot(db: SqlRunner, registry: TableRegistry, pipeline: string, table: string, position: string): Promise<void> {
     const mapping = registry.get(pipeline, table);

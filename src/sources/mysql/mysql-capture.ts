@@ -103,12 +103,27 @@ export async function captureStream(
       if (full) break;
       continue;
     }
-    const schema = await schemaOf(item, state);
-    if (!sink.accepts(schema.schema)) {
-      state.stream.unread(item, to);
-      break;
+    if (item.kind === 'truncate' && !declared.has(item.table)) {
+      // A TRUNCATE carries no shape, and the one known may be newer than the stream (read from
+      // the catalog after a restart): it only creates a table the destination does not have.
+      const guess = await schemaOf(item, state);
+      if (!sink.accepts(guess.schema)) {
+        state.stream.unread(item, to);
+        break;
+      }
+      sink.setSchema(guess.schema);
+      await sink.write({
+        op: 'truncate', table: item.table, position: formatEventPosition(item.txnFile, item.txnPos),
+        commitTs: isoMicros(item.tsMs), seq: item.seq, shapeOnlyIfNew: true,
+      });
+    } else {
+      const schema = item.kind === 'truncate' ? { schema: declared.get(item.table)!, kinds: [] } : await schemaOf(item, state);
+      if (!sink.accepts(schema.schema)) {
+        state.stream.unread(item, to);
+        break;
+      }
+      await sink.write(toEvent(item, schema, declare));
     }
-    await sink.write(toEvent(item, schema, declare));
     to = item.after;
     written++;
     txnEvents++;
