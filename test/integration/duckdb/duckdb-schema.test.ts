@@ -131,7 +131,7 @@ describe('DuckDB destination, schema evolution', () => {
       { id: 2, x: 20, __op: 'insert' },
     ]);
     const cols = await h.query(`SELECT CAST(columns AS VARCHAR) AS c FROM _ducktail.tables WHERE source_table = '${t}'`);
-    assert.ok((JSON.parse(String(cols[0]?.c)) as { source: string; live: boolean }[]).every((c) => c.live), 'x was never marked dropped');
+    assert.ok((JSON.parse(cols[0]?.c as string) as { source: string; live: boolean }[]).every((c) => c.live), 'x was never marked dropped');
     // A table the destination does not have yet is created from the guess.
     await h.apply([schema('evo.fresh', [column('id', 'INTEGER')]), { ...guess, table: 'evo.fresh' }]);
     assert.deepEqual(await h.query('SELECT count(*)::INT AS n FROM evo.fresh'), [{ n: 0 }]);
