@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { PipelineActivities } from '../../src/activities/activity-types.js';
+import { asActivity } from '../../src/activities/to-failure.js';
+import { StaleBatchError } from '../../src/errors.js';
+import type { BatchSummary } from '../../src/model/batch.js';
+import type { Checkpoint } from '../../src/model/checkpoint.js';
+import type { Position } from '../../src/model/position.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { workflowBundle } from '../../src/temporal/workflow-bundle.js';
+import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
+import { pgSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
+import { testServer } from '../helpers/temporal.js';
+
+const TQ = `wf-paths-${process.pid}`;
+/** Batches each fake source has to give. */
+const BATCHES = 5;
+
+/** Position n of the fake source (n batches in). */
+function pos(n: number): Position {
+  const lsn = `0/${((n + 1) * 16).toString(16).toUpperCase()}`;
+  return { kind: 'pg', lsn, ackLsn: lsn };
+}
+
+function indexOf(p: Position | null | undefined): number {
+  if (p === null || p === undefined || p.kind !== 'pg') return -1;
+  return parseInt(p.lsn.split('/')[1]!, 16) / 16 - 1;
+}
+
+interface Script {
+  /** `from` of every capture, as batch indexes. */
+  captures: number[];
+  loads: string[];
+  /** Batch ids whose first load is refused as stale (another worker loaded it, say). */
+  staleOnce: Set<string>;
+}
+
+/**
+ * Activities that stand in for a source with `BATCHES` batches of 10 events and for DuckDB,
+ * recording what the workflow asked of them. Wrapped in `asActivity` like the real ones.
+ */
+function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
+  const script = (name: string): Script => {
+    let s = scripts.get(name);
+    if (s === undefined) scripts.set(name, (s = { captures: [], loads: [], staleOnce: new Set() }));
+    return s;
+  };
+  return {
+    preparePipeline: () => asActivity(() => Promise.resolve({ checkpoint: { position: pos(0), batchId: '' }, warnings: [], tables: ['s.t'] })),
+    sourcePosition: () => asActivity(() => Promise.resolve(pos(BATCHES))),
+    captureBatch: ({ spec, from, until }) =>
+      asActivity(async () => {
+        const n = indexOf(from?.position);
+        script(spec.name).captures.push(n);
+        const at: Checkpoint = from ?? { position: pos(0), batchId: '' };
+        if (until !== undefined && until !== null && n >= indexOf(until)) {
+          return { batch: null, checkpoint: at, reachedTarget: true, position: at.position?.kind === 'pg' ? at.position.lsn : null, lagBytes: 0 };
+        }
+        if (n >= BATCHES) {
+          await new Promise((r) => setTimeout(r, 100));
+          return { batch: null, checkpoint: at, reachedTarget: false, position: null, lagBytes: 0 };
+        }
+        const batch: BatchSummary = {
+          batchId: `b${n + 1}`, spoolDir: '/nonexistent', from: at, to: { position: pos(n + 1), batchId: `b${n + 1}` },
+          counts: { 's.t': { insert: 10 } }, events: 10, bytes: 100, lastCommitTs: null, schemaChanges: [],
+        };
+        return { batch, checkpoint: at, reachedTarget: false, position: null, lagBytes: 0 };
+      }),
+    loadBatch: ({ spec, batch }) =>
+      asActivity(() => {
+        const s = script(spec.name);
+        if (s.staleOnce.delete(batch.batchId)) {
+          throw new StaleBatchError(`batch ${batch.batchId} does not start at the stored checkpoint`, 'capture again from the checkpoint');
+        }
+        s.loads.push(batch.batchId);
+        return Promise.resolve({ checkpoint: batch.to, skipped: false, counts: batch.counts, position: null });
+      }),
+  };
+}
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked activities, real Temporal dev server)', () => {
+  let server: DevServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let dir: string;
+  const scripts = new Map<string, Script>();
+
+  before(async () => {
+    server = await testServer();
+    dir = await tempDir('ducktail-wf-paths');
+    worker = await Worker.create({
+      connection: server.env.nativeConnection,
+      namespace: 'default',
+      taskQueue: TQ,
+      workflowBundle: await workflowBundle(),
+      activities: fakeActivities(scripts),
+    });
+    running = worker.run();
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await server?.stop();
+  });
+
+  const spec = (name: string) => pgSpec(name, 'unused', ['s.t'], path.join(dir, `${name}.duckdb`));
+  const client = () => server.env.client;
+
+  test('a stale batch is captured again from the checkpoint: not counted, not parked, nothing skipped', { timeout: 60_000 }, async () => {
+    scripts.set('wf_stale', { captures: [], loads: [], staleOnce: new Set(['b2']) });
+    await startPipelineWorkflow(client(), TQ, spec('wf_stale'));
+    const status = await waitForStatus(client(), 'wf_stale', 'every batch loaded', (s) => s.batches === BATCHES);
+    const s = scripts.get('wf_stale')!;
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.deepEqual(s.captures.slice(0, 3), [0, 1, 1], 'b2 is captured again from where b1 left the checkpoint');
+    assert.equal(status.events, BATCHES * 10);
+    assert.equal(status.lastError, null);
+    assert.notEqual(status.phase, 'failed');
+    await client().workflow.getHandle('ducktail-wf_stale').cancel();
+    assert.equal(((await client().workflow.getHandle('ducktail-wf_stale').result()) as PipelineStatus).phase, 'stopped');
+  });
+
+  test('a catch-up run loads up to the source position at its start, then completes as caught-up', { timeout: 60_000 }, async () => {
+    await startPipelineWorkflow(client(), TQ, spec('wf_catch_up'), { catchUp: true });
+    const result = (await client().workflow.getHandle('ducktail-wf_catch_up').result()) as PipelineStatus;
+    assert.equal(result.phase, 'caught-up');
+    assert.equal(result.batches, BATCHES);
+    assert.deepEqual(scripts.get('wf_catch_up')!.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.equal(indexOf(result.checkpoint?.position), BATCHES);
+  });
+
+  test('continue-as-new carries the checkpoint and the totals into the next run', { timeout: 60_000 }, async () => {
+    await startPipelineWorkflow(client(), TQ, spec('wf_can'), { batchesPerRun: 2 });
+    const status = await waitForStatus(client(), 'wf_can', 'every batch loaded over several runs', (s) => s.batches === BATCHES && s.runs >= 3);
+    const s = scripts.get('wf_can')!;
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5'], 'each batch once, in order, across runs');
+    assert.deepEqual(s.captures.slice(0, BATCHES), [0, 1, 2, 3, 4], 'each run starts where the last one left off');
+    assert.equal(status.events, BATCHES * 10);
+    assert.deepEqual(status.counts, { 's.t': { insert: BATCHES * 10 } });
+    const handle = client().workflow.getHandle('ducktail-wf_can');
+    await handle.cancel();
+    assert.equal(((await handle.result()) as PipelineStatus).phase, 'stopped');
+  });
+});
