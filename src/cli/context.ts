@@ -9,10 +9,7 @@ export interface GlobalOptions {
   namespace?: string;
 }
 
-/** The workflow id of a pipeline: one workflow per pipeline, fixed. */
-export function workflowId(pipeline: string): string {
-  return `ducktail-${pipeline}`;
-}
+export { workflowId } from '../temporal/pipeline-contract.js';
 
 export function temporalAddress(opts: GlobalOptions, config: DucktailConfig): string {
   return opts.address ?? process.env.TEMPORAL_ADDRESS ?? config.temporal.address ?? '127.0.0.1:7233';

@@ -10,6 +10,7 @@ import { formatStatus, readStatuses } from './status.js';
 import { stopPipeline } from './stop.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
+import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
 import { runWorker } from './worker.js';
 import { DDL_TRIGGER_SQL } from '../sources/postgres/postgres-ddl.js';
 
@@ -78,8 +79,8 @@ program
   });
 
 for (const [name, signal, done] of [
-  ['pause', 'pause', 'pausing after the current batch'],
-  ['resume', 'resume', 'resuming'],
+  ['pause', pauseSignal, 'pausing after the current batch'],
+  ['resume', resumeSignal, 'resuming'],
 ] as const) {
   program
     .command(name)
@@ -89,7 +90,7 @@ for (const [name, signal, done] of [
       const config = await loadConfig(globals().config);
       const client = await connectClient(globals(), config);
       for (const spec of selectPipelines(config, names)) {
-        await client.workflow.getHandle(workflowId(spec.name)).signal(signal);
+        await pipelineHandle(client, spec.name).signal(signal);
         process.stdout.write(`${spec.name}: ${done}\n`);
       }
     });

@@ -2,11 +2,9 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { ConfigError } from '../errors.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
-import { workflowId } from './context.js';
+import { PIPELINE_WORKFLOW_TYPE, scheduleId, workflowId } from '../temporal/pipeline-contract.js';
 
-export function scheduleId(pipeline: string): string {
-  return `ducktail-${pipeline}-catch-up`;
-}
+export { scheduleId };
 
 /**
  * Creates (or replaces) a Temporal Schedule that starts a catch-up run of the pipeline every
@@ -18,7 +16,7 @@ export async function schedulePipeline(client: Client, taskQueue: string, spec: 
   const options = {
     scheduleId: scheduleId(spec.name),
     spec: { intervals: [{ every: parseInterval(every) }] },
-    action: { type: 'startWorkflow' as const, workflowType: 'pipelineWorkflow', taskQueue, workflowId: workflowId(spec.name), args: [input] },
+    action: { type: 'startWorkflow' as const, workflowType: PIPELINE_WORKFLOW_TYPE, taskQueue, workflowId: workflowId(spec.name), args: [input] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
   };
   try {

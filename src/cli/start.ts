@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
-import { workflowId } from './context.js';
+import { startPipelineWorkflow } from '../temporal/pipeline-contract.js';
 import { describeRetrying, readStatus, type PipelineStatusRow } from './status.js';
 
 export type StartOutcome = 'started' | 'already-running';
@@ -15,11 +15,7 @@ export async function startPipeline(
 ): Promise<StartOutcome> {
   const input: PipelineWorkflowInput = { spec, ...(options.catchUp === true ? { catchUp: true } : {}) };
   try {
-    await client.workflow.start('pipelineWorkflow', {
-      taskQueue,
-      workflowId: workflowId(spec.name),
-      args: [input],
-    });
+    await startPipelineWorkflow(client, taskQueue, input);
     return 'started';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-running';

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineStatus } from '../workflows/pipeline-state.js';
-import { workflowId } from './context.js';
+import { queryStatus, workflowId } from '../temporal/pipeline-contract.js';
 
 /**
  * An activity of the pipeline that has failed and is being retried by Temporal. A retryable
@@ -78,7 +78,7 @@ export async function readStatus(client: Client, pipeline: string): Promise<Pipe
   try {
     if (row.execution === 'RUNNING') {
       // A query needs a worker; without one it would wait, so bound it and say why it failed.
-      row.status = await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query<PipelineStatus>('status'));
+      row.status = await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => queryStatus(handle));
     } else if (row.execution === 'COMPLETED') {
       row.status = (await handle.result()) as PipelineStatus;
     }

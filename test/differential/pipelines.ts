@@ -8,6 +8,7 @@ import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { startPipelineWorkflow } from '../helpers/pipelines.js';
 import type { SourceDriver } from './driver.js';
+import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
 /** The run's two pipelines on the same source tables: MERGE into merge.duckdb, APPEND into append.duckdb. */
 export interface RunPipelines {
@@ -65,12 +66,12 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | null> {
 
 /** The pipeline's status, or null when it does not answer within `ms` (no worker, or busy). */
 export function statusOf(client: Client, pipeline: string, ms = 5_000): Promise<PipelineStatus | null> {
-  return withTimeout(client.workflow.getHandle(`ducktail-${pipeline}`).query<PipelineStatus>('status'), ms);
+  return withTimeout(queryStatus(pipelineHandle(client, pipeline)), ms);
 }
 
 /** What Temporal knows about retrying activities (a retryable failure never reaches the workflow's status). */
 export async function pendingActivities(client: Client, pipeline: string): Promise<string> {
-  const d = await withTimeout(client.workflow.getHandle(`ducktail-${pipeline}`).describe(), 5_000);
+  const d = await withTimeout(pipelineHandle(client, pipeline).describe(), 5_000);
   const pending = d?.raw.pendingActivities ?? [];
   if (pending.length === 0) return 'no pending activity';
   return pending
@@ -169,7 +170,7 @@ export async function waitCaughtUp(
 /** Stops the workflows: gracefully (cancel, wait for the result) or at once (terminate). */
 export async function stopPipelines(client: Client, names: string[], graceful: boolean): Promise<void> {
   for (const n of names) {
-    const handle = client.workflow.getHandle(`ducktail-${n}`);
+    const handle = pipelineHandle(client, n);
     if (graceful) {
       await handle.cancel().catch(() => undefined);
       const done = await withTimeout(handle.result().then(() => true), 30_000);

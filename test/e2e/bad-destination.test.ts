@@ -13,6 +13,7 @@ import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { runCli } from '../helpers/temporal.js';
+import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 const RUN = process.pid.toString(36);
 const TQ = `e2e-bad-dest-${RUN}`;
@@ -57,7 +58,7 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
   }
 
   async function assertNotStarted(name: string): Promise<void> {
-    await assert.rejects(h.server.env.client.workflow.getHandle(`ducktail-${name}`).describe(), /not found/i);
+    await assert.rejects(pipelineHandle(h.server.env.client, name).describe(), /not found/i);
   }
 
   test('a directory that does not exist', async () => {
@@ -151,7 +152,7 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
 
     const r = await runCli(['--config', file, '--address', h.server.address, 'status']);
     assert.match(r.stdout, new RegExp(`${name}: failed[\\s\\S]*DestinationError: .*ui-notes\\.duckdb exists but is not a DuckDB database`));
-    await h.server.env.client.workflow.getHandle(`ducktail-${name}`).terminate('test done');
+    await pipelineHandle(h.server.env.client, name).terminate('test done');
   });
 
   test('a worker-side failure while starting: `ducktail start` waits, prints the error and its fix, exits 1', async () => {
@@ -162,7 +163,7 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
     assert.match(r.stdout, new RegExp(`${name}: started`), r.stderr);
     assert.match(r.stderr, new RegExp(`error: ${name}: failed while starting: ConfigError: .*DUCKTAIL_BD_ONLY_IN_CLI_${RUN}[\\s\\S]*fix: export`));
     await assertNothingAtSource();
-    await h.server.env.client.workflow.getHandle(`ducktail-${name}`).terminate('test done');
+    await pipelineHandle(h.server.env.client, name).terminate('test done');
   });
 
   test('no worker on the task queue: `ducktail start` says so instead of waiting silently', async () => {
@@ -170,7 +171,7 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
     const r = await start(file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`${name}: no worker polls task queue ${TQ}-nobody, so it waits: start one with \`ducktail worker\``));
-    await h.server.env.client.workflow.getHandle(`ducktail-${name}`).terminate('test done');
+    await pipelineHandle(h.server.env.client, name).terminate('test done');
   });
 
   test('a good destination: `ducktail start` waits until the pipeline runs', async () => {
@@ -195,7 +196,7 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`${name}: failed while starting: ConfigError: pipeline ${name} has loaded this DuckDB file in merge mode; it cannot continue in append mode`));
     assert.match(r.stderr, /fix: keep mode: merge, or give the pipeline a new destination\.path/);
-    await h.server.env.client.workflow.getHandle(`ducktail-${name}`).terminate('test done');
+    await pipelineHandle(h.server.env.client, name).terminate('test done');
     const rows = await duckQuery(path.join(h.dir, 'moded.duckdb'), `SELECT count(*)::INT AS n, count(*) FILTER (WHERE __op = 'snapshot')::INT AS s FROM "${SCHEMA}".t`);
     assert.deepEqual(rows, [{ n: 5, s: 5 }], 'the merge rows are untouched');
   });

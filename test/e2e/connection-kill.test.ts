@@ -14,6 +14,7 @@ import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipeli
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
 import { testServer } from '../helpers/temporal.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
+import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
 const PG_DB = 'ducktail_e2e';
 const SLOT = `ducktail_e2e_ck_${RUN_ID}`;
@@ -56,7 +57,7 @@ describe('source connection killed during captures under load (real PostgreSQL, 
     const deadline = Date.now() + 180_000;
     for (;;) {
       assert.deepEqual(deaths(), [], 'the worker process stays alive');
-      const s = await server.env.client.workflow.getHandle(`ducktail-${pipeline}`).query<PipelineStatus>('status').catch(() => null);
+      const s = await queryStatus(pipelineHandle(server.env.client, pipeline)).catch(() => null);
       if (s !== null && done(s)) return;
       if (Date.now() > deadline) assert.fail(`pipeline ${pipeline} did not catch up: ${JSON.stringify(s)}`);
       await sleep(500);
@@ -131,8 +132,8 @@ describe('source connection killed during captures under load (real PostgreSQL, 
 
       await waitCaughtUp(name, (s) => s.events >= ROWS + changes, deaths);
       const expected = (await pgc.query<{ id: number; v: number }>(`SELECT id, v FROM ${schema}.items ORDER BY id`)).rows;
-      await server.env.client.workflow.getHandle(`ducktail-${name}`).cancel();
-      await server.env.client.workflow.getHandle(`ducktail-${name}`).result();
+      await pipelineHandle(server.env.client, name).cancel();
+      await pipelineHandle(server.env.client, name).result();
       await worker!.kill('SIGTERM');
       const copy = await duckQuery(path.join(dir, 'pg.duckdb'), `SELECT id, v FROM ${schema}.items WHERE NOT __deleted ORDER BY id`);
       assert.deepEqual(copy, expected.map((r) => ({ id: r.id, v: r.v })), 'the copy equals the source');
@@ -213,8 +214,8 @@ describe('source connection killed during captures under load (real PostgreSQL, 
 
       await waitCaughtUp(name, (s) => s.events >= ROWS + changes, deaths);
       const [expected] = await my.query(`SELECT id, v FROM ${table} ORDER BY id`);
-      await server.env.client.workflow.getHandle(`ducktail-${name}`).cancel();
-      await server.env.client.workflow.getHandle(`ducktail-${name}`).result();
+      await pipelineHandle(server.env.client, name).cancel();
+      await pipelineHandle(server.env.client, name).result();
       await worker!.kill('SIGTERM');
       const copy = await duckQuery(path.join(dir, 'my.duckdb'), `SELECT id, v FROM ${MY_E2E_DB}.${table} WHERE NOT __deleted ORDER BY id`);
       assert.deepEqual(copy, (expected as { id: number; v: number }[]).map((r) => ({ id: r.id, v: r.v })), 'the copy equals the source');

@@ -8,12 +8,12 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { MysqlPosition } from '../../src/model/position.js';
 import { compareMysqlPositions } from '../../src/sources/mysql/mysql-position.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
-import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { binlogEnd, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, RUN_ID, uniqueServerId } from '../helpers/mysql.js';
 import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { testServer } from '../helpers/temporal.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
+import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = 'e2e-my-crash';
 const TABLE = `k_items_${RUN_ID}`;
@@ -122,7 +122,7 @@ describe('MySQL/MariaDB: worker killed with SIGKILL mid-stream (real MariaDB, Du
     const deadline = Date.now() + 150_000;
     for (;;) {
       const statuses = await Promise.all(
-        config.pipelines.map((p) => client.workflow.getHandle(`ducktail-${p.name}`).query<PipelineStatus>('status')),
+        config.pipelines.map((p) => queryStatus(pipelineHandle(client, p.name))),
       );
       const caughtUp = statuses.every((s) => {
         const at = s.checkpoint?.position;
@@ -134,8 +134,8 @@ describe('MySQL/MariaDB: worker killed with SIGKILL mid-stream (real MariaDB, Du
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).cancel();
-    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).result();
+    for (const p of config.pipelines) await pipelineHandle(client, p.name).cancel();
+    for (const p of config.pipelines) await pipelineHandle(client, p.name).result();
     await worker.kill('SIGTERM');
 
     const [rows] = await my.query(`SELECT id, v FROM ${TABLE} ORDER BY id`);

@@ -10,6 +10,7 @@ import { asText, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, mysqlSpec, myT
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { inProcessWorker, runCli, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
+import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 /** The MERGE test selects a whole database (`db.*`), so new tables flow in: it gets its own. */
 const MERGE_DB = `${MY_E2E_DB}_m_${RUN_ID}`;
@@ -170,7 +171,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     assert.equal(status.phase, 'streaming');
     assert.ok(status.runs > 1, `continued as new with the MySQL position in its state (runs ${status.runs})`);
 
-    const handle = client.workflow.getHandle(`ducktail-${MERGE}`);
+    const handle = pipelineHandle(client, MERGE);
     await handle.cancel();
     const final = (await handle.result()) as { phase: string };
     assert.equal(final.phase, 'stopped', 'cancel is a graceful stop');
@@ -225,7 +226,7 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
         ORDER BY CAST(regexp_extract(__position, '\\.(\\d+):', 1) AS INT), CAST(regexp_extract(__position, ':(\\d+)$', 1) AS BIGINT), __seq`,
     );
     assert.deepEqual(order.map((r) => r[0]), ['insert', 'truncate', 'insert', 'insert']);
-    const handle = client.workflow.getHandle(`ducktail-${APPEND}`);
+    const handle = pipelineHandle(client, APPEND);
     await handle.cancel();
     await handle.result();
   });

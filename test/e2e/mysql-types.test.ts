@@ -8,6 +8,7 @@ import { asText, MY_E2E_DB, myConnect, mysqlSpec, myTextRows, RUN_ID } from '../
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { inProcessWorker, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
+import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = 'e2e-my-types';
 const TABLE = `t_types_${RUN_ID}`;
@@ -174,7 +175,7 @@ describe('MySQL/MariaDB value types through the whole pipeline (MariaDB → Temp
     const deletedImage = await duckQuery(files.append, `SELECT vc FROM "${MY_E2E_DB}".${TABLE} WHERE id = 20 AND __op = 'delete'`);
     assert.deepEqual(deletedImage, [{ vc: 'deleted soon' }], 'APPEND: a delete carries the row it removed');
     for (const mode of ['merge', 'append'] as const) {
-      const handle = client.workflow.getHandle(`ducktail-e2e_my_types_${mode}_${RUN_ID}`);
+      const handle = pipelineHandle(client, `e2e_my_types_${mode}_${RUN_ID}`);
       await handle.cancel();
       await handle.result();
     }

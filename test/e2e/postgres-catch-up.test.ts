@@ -11,6 +11,7 @@ import { pgE2E } from '../helpers/pg-e2e.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { runCli } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
+import { PIPELINE_WORKFLOW_TYPE, queryStatus, workflowId } from '../../src/temporal/pipeline-contract.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-catch-up';
@@ -42,7 +43,7 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
 
     const handle = await startPipelineWorkflow(h.server.env.client, TQ, spec, { catchUp: true });
     // Changes made while the run is under way but after its target may or may not be included.
-    const first = (await handle.result()) as PipelineStatus;
+    const first = (await handle.result());
     assert.equal(first.phase, 'caught-up');
     assert.equal(await count(), 50);
 
@@ -68,9 +69,9 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
 
   test('a malformed spec started from the UI parks the pipeline with a ConfigError naming the field', async () => {
     const spec = { name: 'e2e_cu_bad', source: { kind: 'postgres', tables: ['no_schema'] }, destination: { path: path.join(h.dir, 'bad.duckdb') } };
-    const handle = await h.server.env.client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-e2e_cu_bad', args: [{ spec }] });
+    const handle = await h.server.env.client.workflow.start(PIPELINE_WORKFLOW_TYPE, { taskQueue: TQ, workflowId: workflowId('e2e_cu_bad'), args: [{ spec }] });
     const status = await waitFor('the pipeline parks as failed', async () => {
-      const s = await handle.query<PipelineStatus>('status');
+      const s = await queryStatus(handle);
       return s.phase === 'failed' ? s : undefined;
     });
     assert.equal(status.lastError?.type, 'ConfigError');

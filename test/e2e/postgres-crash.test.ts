@@ -6,12 +6,12 @@ import type pg from 'pg';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
-import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
 import { testServer } from '../helpers/temporal.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
+import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-crash';
@@ -58,7 +58,7 @@ describe('worker killed with SIGKILL mid-stream (real PostgreSQL, DuckDB, Tempor
     const config = await loadConfig(configFile);
     const client = server.env.client;
     const statuses = () =>
-      Promise.all(config.pipelines.map((p) => client.workflow.getHandle(`ducktail-${p.name}`).query<PipelineStatus>('status')));
+      Promise.all(config.pipelines.map((p) => queryStatus(pipelineHandle(client, p.name))));
 
     worker = new WorkerProcess(configFile, server.address);
     for (const spec of config.pipelines) await startPipelineWorkflow(client, TQ, spec);
@@ -100,8 +100,8 @@ describe('worker killed with SIGKILL mid-stream (real PostgreSQL, DuckDB, Tempor
       if (Date.now() > deadline) assert.fail(`pipelines did not catch up: ${JSON.stringify(s)} (changes ${changes})`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).cancel();
-    for (const p of config.pipelines) await client.workflow.getHandle(`ducktail-${p.name}`).result();
+    for (const p of config.pipelines) await pipelineHandle(client, p.name).cancel();
+    for (const p of config.pipelines) await pipelineHandle(client, p.name).result();
     await worker.kill('SIGTERM');
 
     const expected = (await pgc.query<{ id: number; v: number }>('SELECT id, v FROM e2e_k.items ORDER BY id')).rows;

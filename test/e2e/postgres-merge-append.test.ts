@@ -9,6 +9,7 @@ import { duckQuery } from '../helpers/duckdb.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { pgSpec, pipelineStatus, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/wait.js';
+import { pauseSignal, pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-merge-append';
@@ -78,8 +79,8 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     await h.pgc.query(`INSERT INTO e2e_m.customers VALUES (1, 'ada'), (2, 'grace')`);
     await converge('a new table', 'e2e_m.customers', 'id, name', `SELECT id, name FROM e2e_m.customers WHERE NOT __deleted ORDER BY id`);
 
-    const handle = client.workflow.getHandle('ducktail-e2e_merge');
-    await handle.signal('pause');
+    const handle = pipelineHandle(client, 'e2e_merge');
+    await handle.signal(pauseSignal);
     const paused = await waitForStatus(client, 'e2e_merge', 'paused', (s) => s.phase === 'paused');
     const before = paused.batches;
     await h.pgc.query(`INSERT INTO e2e_m.orders (id, customer) SELECT g, 'paused' FROM generate_series(2001, 2050) g`);
@@ -87,7 +88,7 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     const whilePaused = await duckQuery(file, `SELECT count(*)::INT AS n FROM e2e_m.orders WHERE id > 2000`);
     assert.equal(whilePaused[0]!.n, 0, 'nothing loads while paused');
     assert.equal((await waitForStatus(client, 'e2e_merge', 'still paused', (s) => s.paused)).batches, before);
-    await handle.signal('resume');
+    await handle.signal(resumeSignal);
     await converge('catch-up after resume', 'e2e_m.orders', 'id, customer', `SELECT id, customer FROM e2e_m.orders WHERE NOT __deleted ORDER BY id`);
 
     const status = await waitForStatus(client, 'e2e_merge', 'continue-as-new', (s) => s.runs > 1);
@@ -135,6 +136,6 @@ describe('PostgreSQL → DuckDB pipeline (real PostgreSQL, DuckDB and Temporal)'
     assert.equal(dupes[0]!.n, 0);
     const updated = await duckRows(file, `SELECT id, v FROM e2e_a.events WHERE __op = 'update' ORDER BY id LIMIT 2`);
     assert.deepEqual(updated, [['1', 'u'], ['2', 'u']]);
-    await client.workflow.getHandle('ducktail-e2e_append').cancel();
+    await pipelineHandle(client, 'e2e_append').cancel();
   });
 });

@@ -16,6 +16,7 @@ import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipeli
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
 import { testServer } from '../helpers/temporal.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
+import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 const DB = 'ducktail_e2e';
 const RUN = process.pid.toString(36);
@@ -117,7 +118,7 @@ describe('a user querying the DuckDB file under steady load (real PostgreSQL, wo
     const expected = (await pgc.query<{ id: number; v: number }>(`SELECT id, v FROM ${SCHEMA}.items ORDER BY id`)).rows;
     const end = (await pgc.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     await waitForStatus(server.env.client, name, 'caught up', (s: PipelineStatus) => s.lagBytes !== null && s.lagBytes < 1024 && s.lastError === null, 120_000);
-    const handle = server.env.client.workflow.getHandle(`ducktail-${name}`);
+    const handle = pipelineHandle(server.env.client, name);
     await handle.cancel();
     await handle.result();
     await worker.kill('SIGTERM');

@@ -7,6 +7,8 @@ import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { PG_HOST, PG_PORT, PG_USER } from './postgres.js';
 import { waitFor } from './wait.js';
+import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
+import { startPipelineWorkflow as startWorkflow } from '../../src/temporal/pipeline-contract.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
@@ -30,11 +32,11 @@ export async function startPipelineWorkflow(
   spec: PipelineSpec,
   extra: { catchUp?: boolean; batchesPerRun?: number } = {},
 ) {
-  return client.workflow.start('pipelineWorkflow', { taskQueue, workflowId: `ducktail-${spec.name}`, args: [{ spec, ...extra }] });
+  return startWorkflow(client, taskQueue, { spec, ...extra });
 }
 
 export async function pipelineStatus(client: Client, pipeline: string): Promise<PipelineStatus> {
-  return client.workflow.getHandle(`ducktail-${pipeline}`).query<PipelineStatus>('status');
+  return queryStatus(pipelineHandle(client, pipeline));
 }
 
 /** Waits until the pipeline's status satisfies `ok`; the error shows the last status seen. */

@@ -14,11 +14,11 @@ import type { BatchSummary } from '../../src/model/batch.js';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import { workflowBundle } from '../../src/temporal/workflow-bundle.js';
-import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { pgSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { runCli, testServer } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
+import { pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = `wf-failures-${process.pid}`;
 /** Attempts before an unclassified error parks the pipeline (production: 6, ~30 s). */
@@ -103,13 +103,13 @@ describe('pipeline workflow: failures, parking, resume and stop (mocked activiti
     assert.equal(failed.batches, 0);
 
     fixed = true;
-    await client().workflow.getHandle('ducktail-wf_park').signal('resume');
+    await pipelineHandle(client(), 'wf_park').signal(resumeSignal);
     const resumed = await waitForStatus(client(), 'wf_park', 'loaded after resume', (s) => s.batches === 1);
     assert.equal(resumed.lastError, null);
     assert.notEqual(resumed.phase, 'failed');
 
-    await client().workflow.getHandle('ducktail-wf_park').cancel();
-    const result = (await client().workflow.getHandle('ducktail-wf_park').result()) as PipelineStatus;
+    await pipelineHandle(client(), 'wf_park').cancel();
+    const result = (await pipelineHandle(client(), 'wf_park').result());
     assert.equal(result.phase, 'stopped');
   });
 
@@ -146,7 +146,7 @@ describe('pipeline workflow: failures, parking, resume and stop (mocked activiti
     const said: string[] = [];
     const outcome = await stopPipeline(client(), 'wf_repeat', { wait: true, timeoutMs: 10_000, force: false, say: (l) => said.push(l) });
     assert.equal(outcome, 'stopped');
-    const result = (await client().workflow.getHandle('ducktail-wf_repeat').result()) as PipelineStatus;
+    const result = (await pipelineHandle(client(), 'wf_repeat').result());
     assert.equal(result.phase, 'stopped');
   });
 
@@ -184,7 +184,7 @@ describe('pipeline workflow: failures, parking, resume and stop (mocked activiti
     const force = await cli('stop', 'wf_busy', '--force');
     assert.equal(force.code, 0, force.stderr);
     assert.match(force.stdout, /wf_busy: terminated \(nothing is lost: the checkpoint lives in DuckDB/);
-    const description = await client().workflow.getHandle('ducktail-wf_busy').describe();
+    const description = await pipelineHandle(client(), 'wf_busy').describe();
     assert.equal(description.status.name, 'TERMINATED');
     const again = await cli('stop', 'wf_busy');
     assert.equal(again.code, 0);

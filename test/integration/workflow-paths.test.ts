@@ -10,9 +10,9 @@ import type { Checkpoint } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import { workflowBundle } from '../../src/temporal/workflow-bundle.js';
-import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { pgSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { testServer } from '../helpers/temporal.js';
+import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = `wf-paths-${process.pid}`;
 /** Batches each fake source has to give. */
@@ -121,13 +121,13 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.equal(status.events, BATCHES * 10);
     assert.equal(status.lastError, null);
     assert.notEqual(status.phase, 'failed');
-    await client().workflow.getHandle('ducktail-wf_stale').cancel();
-    assert.equal(((await client().workflow.getHandle('ducktail-wf_stale').result()) as PipelineStatus).phase, 'stopped');
+    await pipelineHandle(client(), 'wf_stale').cancel();
+    assert.equal(((await pipelineHandle(client(), 'wf_stale').result())).phase, 'stopped');
   });
 
   test('a catch-up run loads up to the source position at its start, then completes as caught-up', { timeout: 60_000 }, async () => {
     await startPipelineWorkflow(client(), TQ, spec('wf_catch_up'), { catchUp: true });
-    const result = (await client().workflow.getHandle('ducktail-wf_catch_up').result()) as PipelineStatus;
+    const result = (await pipelineHandle(client(), 'wf_catch_up').result());
     assert.equal(result.phase, 'caught-up');
     assert.equal(result.batches, BATCHES);
     assert.deepEqual(scripts.get('wf_catch_up')!.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
@@ -142,8 +142,8 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.deepEqual(s.captures.slice(0, BATCHES), [0, 1, 2, 3, 4], 'each run starts where the last one left off');
     assert.equal(status.events, BATCHES * 10);
     assert.deepEqual(status.counts, { 's.t': { insert: BATCHES * 10 } });
-    const handle = client().workflow.getHandle('ducktail-wf_can');
+    const handle = pipelineHandle(client(), 'wf_can');
     await handle.cancel();
-    assert.equal(((await handle.result()) as PipelineStatus).phase, 'stopped');
+    assert.equal(((await handle.result())).phase, 'stopped');
   });
 });
