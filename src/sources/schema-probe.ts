@@ -1,4 +1,5 @@
 import type { TableSchema } from '../model/table-schema.js';
+import type { SchemaTracker } from './schema-tracker.js';
 import type { BatchSink } from './source-connector.js';
 
 /** How often a streaming capture compares the source's catalog with what the destination was told. */
@@ -53,9 +54,9 @@ export class SchemaProbe<P> {
    * Records the catalog, read just before the source's end of log `at` (in that order: every DDL
    * the catalog shows is then before `at`), with what the capture knows of each table now.
    */
-  take(at: P, schemas: TableSchema[], known: (table: string) => TableSchema | undefined): void {
+  take(at: P, schemas: TableSchema[], known: SchemaTracker): void {
     this.lastAt = Date.now();
-    const knownThen = new Map(schemas.map((s) => [s.table, json(known(s.table))]));
+    const knownThen = new Map(schemas.map((s) => [s.table, json(known.get(s.table))]));
     this.pending = { at, schemas, knownThen, touched: new Set() };
   }
 
@@ -65,19 +66,25 @@ export class SchemaProbe<P> {
   }
 
   /**
-   * Once the stream has `reached` the probe's position: the shapes to declare now (the caller
-   * declares them, which also counts them as told). Tables the batch already wrote, or whose shape
-   * the stream changed since the probe, are left to the next probe.
+   * Once the stream has `reached` the probe's position: declares to `sink` (without rows) the
+   * shapes the destination lacks, and returns the notes on what changed. Tables the batch already
+   * wrote, or whose shape the stream changed since the probe, are left to the next probe.
    */
-  settle(reached: (at: P) => boolean, sink: BatchSink, known: (table: string) => TableSchema | undefined): TableSchema[] {
+  declareSettled(reached: (at: P) => boolean, sink: BatchSink, known: SchemaTracker): string[] {
     const probe = this.pending;
     if (probe === null || !reached(probe.at)) return [];
     this.pending = null;
-    return probe.schemas.filter((s) => {
-      const now = known(s.table);
-      if (json(now) !== probe.knownThen.get(s.table) || sink.hasChanges(s.table) || probe.touched.has(s.table)) return false;
+    const lost = probe.schemas.filter((s) => {
+      if (json(known.get(s.table)) !== probe.knownThen.get(s.table) || sink.hasChanges(s.table) || probe.touched.has(s.table)) return false;
       return json(this.told.get(s.table)) !== JSON.stringify(s);
     });
+    const notes: string[] = [];
+    for (const schema of lost) {
+      notes.push(...known.declare(sink, schema));
+      sink.declareTable(schema);
+      this.markTold(schema);
+    }
+    return notes;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import { queryRows } from './mysql-client.js';
+import { queryRows } from './mysql-connection.js';
 
 /**
  * A consistent-snapshot transaction holds a metadata lock on every table it has read until it

@@ -5,14 +5,7 @@ import {
   SourceConnectionError,
   TableNotFoundError,
 } from '../../errors.js';
-
-/** What the failing operation was, for messages: `host:port` plus an optional table or position. */
-export interface ErrorContext {
-  endpoint: string;
-  user: string;
-  table?: string;
-  position?: string;
-}
+import type { ErrorContext, ErrorMapper } from '../source-errors.js';
 
 interface DriverError {
   code?: string;
@@ -28,21 +21,19 @@ const NETWORK_CODES = new Set([
   'ER_CONNECTION_KILLED', 'ER_NET_READ_ERROR', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
 ]);
 
-/**
- * Maps a mysql2/zongji error to a `DucktailError` with a fix, or returns the error unchanged when
- * it is not one we can explain (a bug, or a server error a retry may fix).
- */
-export function mapMysqlError(err: unknown, ctx: ErrorContext): Error {
+/** MySQL's `ErrorMapper`: a mysql2/zongji error to the `DucktailError` that says how to fix it. */
+export const toDucktailError: ErrorMapper = (err: unknown, ctx: ErrorContext): Error => {
   if (err instanceof DucktailError) return err;
   const e = (err ?? {}) as DriverError;
   const code = e.code ?? '';
   const text = e.sqlMessage ?? e.message ?? String(err);
-  const at = `MySQL at ${ctx.endpoint}`;
+  const at = ctx.endpoint === undefined ? 'MySQL' : `MySQL at ${ctx.endpoint}`;
+  const user = ctx.user ?? 'the configured user';
   switch (e.errno) {
     case 1045: // ER_ACCESS_DENIED_ERROR
     case 1698: // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
       return new SourceConnectionError(
-        `${at} refused the login of user ${ctx.user}: ${text}`,
+        `${at} refused the login of user ${user}: ${text}`,
         "check source.user and the password variable named by source.passwordEnv (the worker's environment)",
         true,
       );
@@ -50,13 +41,13 @@ export function mapMysqlError(err: unknown, ctx: ErrorContext): Error {
     case 1142: // ER_TABLEACCESS_DENIED_ERROR
     case 1143: // ER_COLUMNACCESS_DENIED_ERROR
       return new PrivilegeError(
-        `user ${ctx.user} may not read ${ctx.table ?? 'a configured table'} on ${at}: ${text}`,
-        `GRANT SELECT ON ${ctx.table === undefined ? '<database>.*' : quoteTable(ctx.table)} TO ${ctx.user}`,
+        `user ${user} may not read ${ctx.table ?? 'a configured table'} on ${at}: ${text}`,
+        `GRANT SELECT ON ${ctx.table === undefined ? '<database>.*' : quoteTable(ctx.table)} TO ${user}`,
       );
     case 1227: // ER_SPECIFIC_ACCESS_DENIED_ERROR
       return new PrivilegeError(
-        `user ${ctx.user} lacks a replication privilege on ${at}: ${text}`,
-        `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ${ctx.user} (MariaDB 10.5+: REPLICATION SLAVE, BINLOG MONITOR)`,
+        `user ${user} lacks a replication privilege on ${at}: ${text}`,
+        `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ${user} (MariaDB 10.5+: REPLICATION SLAVE, BINLOG MONITOR)`,
       );
     case 1146: // ER_NO_SUCH_TABLE
     case 1049: // ER_BAD_DB_ERROR
@@ -77,8 +68,8 @@ export function mapMysqlError(err: unknown, ctx: ErrorContext): Error {
       false,
     );
   }
-  return err instanceof Error ? err : new Error(text);
-}
+  return err instanceof Error ? err : new Error(ctx.doing === undefined ? text : `${ctx.doing}: ${text}`);
+};
 
 function quoteTable(table: string): string {
   const dot = table.indexOf('.');

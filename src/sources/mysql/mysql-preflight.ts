@@ -1,10 +1,12 @@
 import type { Connection } from 'mysql2/promise';
-import { NoPrimaryKeyError, PrivilegeError, SourceSettingError, TableNotFoundError } from '../../errors.js';
+import { NoPrimaryKeyError, PrivilegeError, SourceSettingError } from '../../errors.js';
 import type { PipelineSpec } from '../../model/pipeline-spec.js';
 import type { PreflightReport } from '../source-connector.js';
-import { quoteTable, queryRows } from './mysql-client.js';
-import { mapMysqlError, type ErrorContext } from './mysql-errors.js';
-import { listSelectedTables, loadTables, type TableInfo, type TableSelection } from './mysql-schema.js';
+import { quoteTable, queryRows } from './mysql-connection.js';
+import { toDucktailError } from './mysql-errors.js';
+import type { ErrorContext } from '../source-errors.js';
+import { listSelectedTables, listTables, loadTables, type TableInfo } from './mysql-catalog.js';
+import type { TableSelection } from '../table-selection.js';
 import { mapTable } from './mysql-types.js';
 
 const SETUP = 'or run npm run setup for the local server';
@@ -126,13 +128,8 @@ export async function runPreflight(
   }
 
   const found = await listSelectedTables(conn, sel);
-  const missingTables = sel.named.filter((t) => !found.includes(t));
-  if (missingTables.length > 0) {
-    throw new TableNotFoundError(
-      `source table${missingTables.length > 1 ? 's' : ''} ${missingTables.join(', ')} not found at ${ctx.endpoint}`,
-      'create the table or fix source.tables in ducktail.yaml (names are database.table and case-sensitive)',
-    );
-  }
+  // Named tables must exist (names are case-sensitive); similar names of their databases are suggested.
+  sel.pick(await listTables(conn, sel.schemas));
   if (found.length === 0) warnings.push(`no tables match ${sel.patterns.join(', ')} yet: new ones will be captured when created`);
 
   const tables = await loadTables(conn, found);
@@ -141,7 +138,7 @@ export async function runPreflight(
       // SELECT * needs every column: information_schema hides columns the user may not read.
       await conn.query(`SELECT * FROM ${quoteTable(info.table)} LIMIT 0`);
     } catch (err) {
-      throw mapMysqlError(err, { ...ctx, table: info.table });
+      throw toDucktailError(err, { ...ctx, table: info.table });
     }
     if (info.primaryKey.length === 0 && spec.mode === 'merge') {
       if (spec.keyless === 'error') {

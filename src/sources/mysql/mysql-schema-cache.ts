@@ -1,6 +1,6 @@
 import type { TableMapEntry } from '@vlasky/zongji';
 import type { TableSchema } from '../../model/table-schema.js';
-import type { TableInfo } from './mysql-schema.js';
+import type { TableInfo } from './mysql-catalog.js';
 import { mapTable, parseColumnType, refineColumn, type MappedTable } from './mysql-types.js';
 
 /**

@@ -1,9 +1,11 @@
 import type { Connection } from 'mysql2/promise';
 import type { TypeCast } from 'mysql2';
-import type { Checkpoint, TableSnapshotProgress } from '../../model/checkpoint.js';
+import type { SnapshotProgress, TableSnapshotProgress } from '../../model/checkpoint.js';
 import type { MysqlPosition } from '../../model/position.js';
-import type { BatchSink, CaptureContext, CaptureOutcome } from '../source-connector.js';
-import { coreOf, quoteIdent, quoteTable, queryRows, readBinlogEnd } from './mysql-client.js';
+import type { SnapshotBudget } from '../batch-rules.js';
+import type { SchemaTracker } from '../schema-tracker.js';
+import type { BatchSink, CaptureContext } from '../source-connector.js';
+import { coreOf, quoteIdent, quoteTable, queryRows, readBinlogEnd } from './mysql-connection.js';
 import { asMysqlPosition, formatEventPosition } from './mysql-position.js';
 import type { MappedTable, ValueKind } from './mysql-types.js';
 import { fromSnapshot } from './mysql-values.js';
@@ -42,22 +44,54 @@ export async function beginSnapshot(conn: Connection, mariadb: boolean): Promise
 /** Raw text-protocol bytes per field (exact text), geometry decoded to the shape zongji produces. */
 const rawValues: TypeCast = (field) => (field.type === 'GEOMETRY' ? field.geometry() : field.buffer());
 
+export interface SnapshotChunkInput {
+  /** The connection holding the consistent-snapshot transaction. */
+  conn: Connection;
+  progress: SnapshotProgress;
+  sink: BatchSink;
+  budget: SnapshotBudget;
+  schemas: SchemaTracker;
+  /** The shape a table is copied under (see `MysqlSource`), undefined when it no longer exists. */
+  shapeOf(table: string): Promise<MappedTable | undefined>;
+  ctx: CaptureContext;
+}
+
 /**
- * Copies the next chunk of one table: keyset pagination on the primary key
- * (`WHERE (k1, k2) > (last)` spelled out so the range optimiser uses the index), or
- * LIMIT/OFFSET for a table without one (stable only inside the consistent snapshot).
+ * Copies the next rows of the first unfinished tables inside the consistent snapshot, as far as
+ * the budget allows, and returns the updated progress. Tables dropped since the plan are
+ * finished: the stream tells the rest.
+ */
+export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ progress: SnapshotProgress; schemaChanges: string[] }> {
+  const progress: SnapshotProgress = structuredClone(input.progress);
+  const schemaChanges: string[] = [];
+  const start = asMysqlPosition(progress.startPosition);
+  for (const [i, t] of progress.tables.entries()) {
+    if (t.done) continue;
+    if (input.ctx.signal.aborted || input.budget.exhausted()) break;
+    const mapped = await input.shapeOf(t.table);
+    if (mapped === undefined) {
+      progress.tables[i] = { ...t, done: true };
+      continue;
+    }
+    schemaChanges.push(...input.schemas.declare(input.sink, mapped.schema));
+    const next = await readChunk(input, mapped, t, formatEventPosition(start.file, start.pos));
+    input.budget.copied(next.rows - t.rows);
+    progress.tables[i] = next;
+  }
+  return { progress, schemaChanges };
+}
+
+/**
+ * Copies the next rows of one table, at most `budget.rowsLeft()`: keyset pagination on the primary
+ * key (`WHERE (k1, k2) > (last)` spelled out so the range optimiser uses the index), or
+ * LIMIT/OFFSET for a table without one (stable only inside the consistent snapshot). Rows past
+ * the byte budget are read to the end of the result but not written (the next batch reads them again).
  * ENUM/SET key columns page by label text while MySQL orders them by index: not supported.
  */
-export async function readChunk(
-  conn: Connection,
-  mapped: MappedTable,
-  progress: TableSnapshotProgress,
-  chunkRows: number,
-  position: string,
-  sink: BatchSink,
-  heartbeat: () => void,
-): Promise<TableSnapshotProgress> {
+async function readChunk(input: SnapshotChunkInput, mapped: MappedTable, progress: TableSnapshotProgress, position: string): Promise<TableSnapshotProgress> {
   const { schema, kinds } = mapped;
+  const { sink, budget } = input;
+  const limit = budget.rowsLeft();
   const pk = schema.primaryKey;
   const pkIdx = pk.map((k) => schema.columns.findIndex((c) => c.name === k));
   const params: unknown[] = [];
@@ -75,20 +109,26 @@ export async function readChunk(
       });
       sql += ` WHERE ${ors.join(' OR ')}`;
     }
-    sql += ` ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${chunkRows}`;
+    sql += ` ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
   } else {
-    sql += ` LIMIT ${chunkRows} OFFSET ${progress.rows}`;
+    sql += ` LIMIT ${limit} OFFSET ${progress.rows}`;
   }
-  const rows = coreOf(conn).query({ sql, values: params, rowsAsArray: true, typeCast: rawValues }).stream();
-  let count = 0;
+  const rows = coreOf(input.conn).query({ sql, values: params, rowsAsArray: true, typeCast: rawValues }).stream();
+  let received = 0;
+  let written = 0;
+  let stopped = false;
   let lastKey = progress.lastKey;
   for await (const raw of rows as AsyncIterable<unknown[]>) {
+    received++;
+    // Over the byte budget: the rest of the result is drained, unwritten (a query cannot be cut short safely).
+    stopped ||= budget.overBytes() || input.ctx.signal.aborted;
+    if (stopped) continue;
     const values = kinds.map((k, i) => fromSnapshot(k, raw[i]));
-    await sink.write({ op: 'snapshot', table: schema.table, position, commitTs: null, seq: progress.rows + count, values });
-    if (++count % 1000 === 0) heartbeat();
+    await sink.write({ op: 'snapshot', table: schema.table, position, commitTs: null, seq: progress.rows + written, values });
+    written++;
     if (pk.length > 0) lastKey = pkIdx.map((i) => values[i] ?? null);
   }
-  const next: TableSnapshotProgress = { table: progress.table, done: count < chunkRows, rows: progress.rows + count };
+  const next: TableSnapshotProgress = { table: progress.table, done: !stopped && received < limit, rows: progress.rows + written };
   if (lastKey !== undefined) next.lastKey = lastKey;
   return next;
 }
@@ -101,38 +141,4 @@ function keyParam(kind: ValueKind, text: string | null): unknown {
   if (kind === 'set') return (JSON.parse(text) as string[]).join(',');
   if (kind === 'bit') return BigInt(text); // compared as a number, not as text
   return text;
-}
-
-/**
- * One snapshot batch: the next chunk of the first unfinished table (empty tables are finished
- * on the way). When every table is done the checkpoint moves to the snapshot's start position.
- */
-export async function captureSnapshot(
-  from: Checkpoint,
-  conn: Connection,
-  inSnapshot: boolean,
-  tableSchema: (table: string) => Promise<MappedTable | undefined>,
-  chunkRows: number,
-  sink: BatchSink,
-  ctx: CaptureContext,
-): Promise<CaptureOutcome> {
-  const snap = from.snapshot!;
-  const start = asMysqlPosition(snap.startPosition);
-  const progress = { ...snap, tables: snap.tables.map((t) => ({ ...t })), consistent: snap.consistent && inSnapshot };
-  for (const [i, t] of progress.tables.entries()) {
-    if (t.done) continue;
-    if (ctx.signal.aborted) break;
-    ctx.heartbeat();
-    const mapped = await tableSchema(t.table);
-    if (mapped === undefined) {
-      progress.tables[i] = { ...t, done: true }; // dropped since planned: streaming tells the rest
-      continue;
-    }
-    sink.setSchema(mapped.schema);
-    const next = await readChunk(conn, mapped, t, chunkRows, formatEventPosition(start.file, start.pos), sink, () => ctx.heartbeat());
-    progress.tables[i] = next;
-    if (next.rows > t.rows) break;
-  }
-  if (progress.tables.every((t) => t.done)) return { to: { position: start, batchId: from.batchId }, schemaChanges: [] };
-  return { to: { position: null, batchId: from.batchId, snapshot: progress }, schemaChanges: [] };
 }

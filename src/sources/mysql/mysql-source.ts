@@ -5,11 +5,15 @@ import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import type { SnapshotBudget } from '../batch-rules.js';
+import { captureBatch, snapshotOutcome, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
+import { SchemaTracker } from '../schema-tracker.js';
+import { toDucktailError } from './mysql-errors.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream } from './mysql-capture.js';
-import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, readBinlogEnd } from './mysql-client.js';
-import type { ErrorContext } from './mysql-errors.js';
+import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, readBinlogEnd } from './mysql-connection.js';
+import type { ErrorContext } from '../source-errors.js';
 import {
   asMysqlPosition,
   binlogBytesBetween,
@@ -19,11 +23,12 @@ import {
   samePosition,
 } from './mysql-position.js';
 import { runPreflight } from './mysql-preflight.js';
-import { describeSchemaChange, SchemaCache } from './mysql-schema-cache.js';
-import { listSelectedTables, loadTables, TableSelection, type TableInfo } from './mysql-schema.js';
+import { SchemaCache } from './mysql-schema-cache.js';
+import { listSelectedTables, loadTables, type TableInfo } from './mysql-catalog.js';
+import { TableSelection } from '../table-selection.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { statementsWaitingFor } from './mysql-ddl-waiters.js';
-import { beginSnapshot, captureSnapshot } from './mysql-snapshot.js';
+import { beginSnapshot, copySnapshotChunk } from './mysql-snapshot.js';
 import { BinlogStream } from './mysql-stream.js';
 import { mapTable, type MappedTable } from './mysql-types.js';
 
@@ -60,8 +65,9 @@ export class MysqlSource implements SourceConnector {
   /** The open consistent-snapshot transaction, the binlog position it matches and the tables' shapes then. */
   private snapshot: HeldSnapshot | null = null;
   private stream: BinlogStream | null = null;
-  private readonly schemas: SchemaCache;
-  private readonly known = new Map<string, TableSchema>();
+  private readonly shapes: SchemaCache;
+  private readonly schemas = new SchemaTracker();
+  private seeded = false;
   private acknowledged: Checkpoint | null = null;
   private readonly probe: SchemaProbe<Position>;
 
@@ -76,12 +82,12 @@ export class MysqlSource implements SourceConnector {
     this.logger = deps.logger.child({ pipeline: spec.name, source: 'mysql' });
     this.probe = new SchemaProbe(deps.schemaProbeMs);
     this.selection = new TableSelection(this.source.tables);
-    this.schemas = new SchemaCache(async (tables) => loadTables(await this.conn(), tables));
+    this.shapes = new SchemaCache(async (tables) => loadTables(await this.conn(), tables));
   }
 
   async preflight(): Promise<PreflightReport> {
     const { report, tables } = await runPreflight(await this.conn(), this.spec, this.selection, this.errCtx);
-    this.schemas.seed(tables.values());
+    this.shapes.seed(tables.values());
     return report;
   }
 
@@ -103,32 +109,32 @@ export class MysqlSource implements SourceConnector {
   }
 
   async capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
-    if (from.snapshot !== undefined && from.snapshot.tables.some((t) => !t.done)) return this.captureSnapshot(from, sink, ctx);
-    const start = from.position ?? from.snapshot?.startPosition;
-    if (start === undefined || start === null) throw new Error('capture needs a checkpoint with a position or a snapshot plan');
-    const position = asMysqlPosition(start);
+    try {
+      return await captureBatch(from, sink, limits, this.spec.snapshot.chunkRows, ctx, {
+        snapshot: (f, progress, s, budget) => this.captureSnapshot(f, progress, s, budget, ctx),
+        stream: (f, start, s, l) => this.captureStream(f, asMysqlPosition(start), s, l, ctx),
+      });
+    } catch (e) {
+      throw toDucktailError(e, { ...this.errCtx, doing: 'capturing from MySQL' });
+    }
+  }
+
+  private async captureStream(from: Checkpoint, position: MysqlPosition, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
     await this.endSnapshot();
     const stream = await this.openStream(position, limits);
     if (this.probe.due()) {
       const shapes = await this.catalogSchemas();
-      this.probe.take(await readBinlogEnd(await this.conn()), shapes, (t) => this.known.get(t));
+      this.probe.take(await readBinlogEnd(await this.conn()), shapes, this.schemas);
     }
     const state = {
-      stream, schemas: this.schemas, known: this.known,
+      stream, shapes: this.shapes, schemas: this.schemas,
       told: (schema: TableSchema) => this.probe.markTold(schema),
       ddl: (tables: string[]) => tables.forEach((t) => this.probe.invalidate(t)),
     };
     const { to, schemaChanges } = await captureStream(position, state, sink, limits, ctx);
     const reached = (at: Position): boolean => compareMysqlPositions(to, asMysqlPosition(at)) >= 0;
-    for (const schema of this.probe.settle(reached, sink, (t) => this.known.get(t))) {
-      schemaChanges.push(...describeSchemaChange(this.known.get(schema.table), schema));
-      this.known.set(schema.table, schema);
-      sink.setSchema(schema);
-      sink.declareTable(schema);
-      this.probe.markTold(schema);
-    }
-    const moved = !samePosition(to, position) || to.gtid !== position.gtid;
-    return { to: moved || from.position === null ? { position: to, batchId: from.batchId } : from, schemaChanges };
+    schemaChanges.push(...this.probe.declareSettled(reached, sink, this.schemas));
+    return streamOutcome(from, to, !samePosition(to, position) || to.gtid !== position.gtid, schemaChanges);
   }
 
   /** Nothing to release at the source (a binlog reader holds no slot); remembered for status. */
@@ -170,15 +176,18 @@ export class MysqlSource implements SourceConnector {
     await this.close();
   }
 
-  private async captureSnapshot(from: Checkpoint, sink: BatchSink, ctx: CaptureContext): Promise<CaptureOutcome> {
-    const snapshot = from.snapshot!;
+  private async captureSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink, budget: SnapshotBudget, ctx: CaptureContext): Promise<CaptureOutcome> {
     const start = asMysqlPosition(snapshot.startPosition);
     const held = this.snapshot;
     if (held === null || !samePosition(held.start, start) || !isUsable(held.conn)) return this.restartSnapshot(from, snapshot, sink);
     let outcome: CaptureOutcome;
     held.busy = true;
     try {
-      outcome = await captureSnapshot(from, held.conn, true, (t) => this.snapshotSchema(t), this.spec.snapshot.chunkRows, sink, ctx);
+      const { progress, schemaChanges } = await copySnapshotChunk({
+        conn: held.conn, progress: snapshot, sink, budget, schemas: this.schemas, ctx,
+        shapeOf: (t) => this.snapshotSchema(t),
+      });
+      outcome = snapshotOutcome(from, progress, schemaChanges);
     } catch (err) {
       // 1412 "Table definition has changed": an ALTER rebuilt a table after the snapshot began, so
       // the snapshot can no longer read it. Only a new snapshot can.
@@ -252,10 +261,8 @@ export class MysqlSource implements SourceConnector {
     const then = this.snapshot?.tables.get(table);
     if (then !== undefined && !readableAs(then, info)) throw new SnapshotOutdatedError(table, 'a column was renamed, dropped or retyped');
     const shape = then ?? info;
-    const mapped = mapTable(table, shape.columns, shape.primaryKey);
-    this.schemas.seed([shape]);
-    this.known.set(table, mapped.schema);
-    return mapped;
+    this.shapes.seed([shape]);
+    return mapTable(table, shape.columns, shape.primaryKey);
   }
 
   /** Reuses the open reader when it stands exactly at `from`; otherwise repositions. */
@@ -264,17 +271,18 @@ export class MysqlSource implements SourceConnector {
     if (this.stream !== null && at !== undefined && !this.stream.failed && samePosition({ kind: 'mysql', ...at }, from)) return this.stream;
     await this.stream?.close();
     this.probe.reset();
-    if (this.known.size === 0) {
+    // Tables that exist when streaming starts are not reported as new when their first row arrives.
+    if (!this.seeded) {
       const tables = await loadTables(await this.conn(), await listSelectedTables(await this.conn(), this.selection));
-      this.schemas.seed(tables.values());
-      for (const t of tables.values()) this.known.set(t.table, mapTable(t.table, t.columns, t.primaryKey).schema);
+      this.shapes.seed(tables.values());
+      for (const t of tables.values()) this.schemas.seed(mapTable(t.table, t.columns, t.primaryKey).schema);
+      this.seeded = true;
     }
     this.stream = new BinlogStream(
       {
         connection: this.options,
         serverId: this.source.serverId,
-        includeSchema: this.selection.includeSchema(),
-        selected: (db, table) => this.selection.includes(db, table),
+        selection: this.selection,
         maxQueueBytes: Math.min(Math.max(8 << 20, limits.maxBytes * 2), 256 << 20),
         errorContext: this.errCtx,
         logger: this.logger,

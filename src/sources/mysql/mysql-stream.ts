@@ -3,14 +3,16 @@ import type { ConnectionOptions } from 'mysql2';
 import { SourceConnectionError, SourceSettingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { BinlogDecoder, type Cursor, type StreamItem } from './mysql-decoder.js';
-import { mapMysqlError, type ErrorContext } from './mysql-errors.js';
+import { toDucktailError } from './mysql-errors.js';
+import type { ErrorContext } from '../source-errors.js';
 import { Fifo } from '../../util/fifo.js';
+import type { TableSelection } from '../table-selection.js';
 
 export interface BinlogStreamOptions {
   connection: ConnectionOptions;
   serverId: number;
-  includeSchema: Record<string, string[] | true>;
-  selected: (db: string, table: string) => boolean;
+  /** The captured tables (zongji's filter and the decoder's). */
+  selection: TableSelection;
   /** Items (bytes) held before the reader is stopped to apply backpressure. */
   maxQueueBytes: number;
   errorContext: ErrorContext;
@@ -117,7 +119,7 @@ export class BinlogStream {
     const z = new ZongJi({ ...this.opts.connection });
     this.zongji = z;
     this.lastSeen = Date.now();
-    const decoder = new BinlogDecoder(from, this.opts.selected, (item) => this.push(item, epoch));
+    const decoder = new BinlogDecoder(from, (db, table) => this.opts.selection.includes(db, table), (item) => this.push(item, epoch));
     z.on('binlog', (event: AnyBinlogEvent) => {
       if (epoch !== this.epoch) return;
       this.lastSeen = Date.now();
@@ -135,7 +137,7 @@ export class BinlogStream {
       filename: from.file,
       position: from.pos,
       includeEvents: EVENTS,
-      includeSchema: this.opts.includeSchema,
+      includeSchema: includeSchema(this.opts.selection),
     });
     // Queued on the binlog connection before zongji's dump command, which waits for its own set-up queries.
     const period = (this.opts.heartbeatMs ?? 2000) * 1_000_000;
@@ -162,7 +164,7 @@ export class BinlogStream {
 
   private onError(err: Error, epoch: number, from: Cursor): void {
     if (epoch !== this.epoch || this.closed) return;
-    const mapped = mapMysqlError(err, { ...this.opts.errorContext, position: `${from.file}:${from.pos}` });
+    const mapped = toDucktailError(err, { ...this.opts.errorContext, position: `${from.file}:${from.pos}` });
     if (/binlog_transaction_compression|PARTIAL_JSON/i.test(err.message)) {
       return this.fail(new SourceSettingError(err.message, 'turn the setting off (see preflight) and re-snapshot the tables changed meanwhile'));
     }
@@ -220,4 +222,15 @@ export class BinlogStream {
     });
     z.removeAllListeners('binlog');
   }
+}
+
+/** zongji's `includeSchema` filter for a selection: whole databases, or lists of tables. */
+function includeSchema(selection: TableSelection): Record<string, string[] | true> {
+  const filter: Record<string, string[] | true> = {};
+  for (const db of selection.wildcards) filter[db] = true;
+  for (const t of selection.exact) {
+    const cur = filter[t.schema];
+    if (cur !== true) filter[t.schema] = [...(cur ?? []), t.name];
+  }
+  return filter;
 }

@@ -3,12 +3,13 @@ import type { ChangeEvent } from '../../model/change-event.js';
 import type { BatchLimits } from '../../model/pipeline-spec.js';
 import type { PgPosition } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
+import { BatchRules } from '../batch-rules.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { PgTable } from './postgres-catalog.js';
 import { parseDdlMessage, type DdlMessage } from './postgres-ddl.js';
-import { commitTimeIso, tupleValues } from './postgres-pgoutput.js';
+import { commitTimeIso, tupleValues } from './postgres-decoder.js';
 import { boundaryPosition, comparePgPositions, normalizeLsn, parseLsn, wholeTxnPosition } from './postgres-position.js';
-import type { SchemaTracker } from './postgres-schemas.js';
+import type { SchemaTracker } from '../schema-tracker.js';
 import type { PgReplicationStream, StreamItem } from './postgres-stream.js';
 
 type EventValues = { values: (string | null | undefined)[]; oldKey?: (string | null)[] };
@@ -68,23 +69,15 @@ export interface StreamCaptureInput {
   resolveDdl?(ddl: DdlMessage): Promise<PgTable | null>;
 }
 
-const POLL_MS = 1_000;
-/** A batch with changes closes once the stream has been quiet this long between transactions. */
-const QUIET_MS = 100;
-
 /**
- * Reads stream events after `from` into the sink until the batch is full (at a transaction
- * boundary, or mid-transaction once that transaction alone reaches the limits), `maxWaitMs` after
- * the first event, or `idleWaitMs` without one. Returns the position right after the last thing read.
+ * Reads stream events after `from` into the sink until `BatchRules` close the batch. Returns the
+ * position right after the last thing read.
  */
 export async function captureStream(input: StreamCaptureInput): Promise<{ to: PgPosition; schemaChanges: string[] }> {
   const { stream, cursor, from, sink, limits, ctx } = input;
   const schemaChanges: string[] = [];
-  const started = Date.now();
+  const rules = new BatchRules(limits, sink);
   let to = from;
-  // Mutable batch state in one object: the `write` closure updates it.
-  const batch = { written: 0, firstAt: null as number | null, txnWritten: 0, txnBytesAt: sink.bytes };
-  const full = (): boolean => batch.written >= limits.maxRows || sink.bytes >= limits.maxBytes;
 
   /**
    * Writes one event. `skipped`: at or before `from`; `split`: not written, the batch ends before
@@ -110,30 +103,20 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       const { values: row, oldKey } = values();
       await sink.write(oldKey === undefined ? { ...base, op, values: row } : { ...base, op, values: row, oldKey });
     }
-    batch.written++;
-    batch.txnWritten++;
-    batch.firstAt ??= Date.now();
     cursor.handedOut = pos;
     to = pos;
-    return batch.txnWritten >= limits.maxRows || sink.bytes - batch.txnBytesAt >= limits.maxBytes ? 'full' : 'ok';
+    return rules.wrote() ? 'full' : 'ok';
   };
 
   stream.requestKeepalive();
+  if (cursor.txn !== null) rules.begin(); // the rest of a transaction the last batch cut
   for (;;) {
-    if (ctx.signal.aborted) break;
-    const now = Date.now();
-    const deadline = batch.firstAt === null ? started + limits.idleWaitMs : batch.firstAt + limits.maxWaitMs;
-    // Transactions arrive whole and quickly: outside one, stop at the deadline or when full.
-    if (cursor.txn === null && (now >= deadline || full())) break;
-    const between = cursor.txn === null;
+    if (ctx.signal.aborted || rules.closeNow()) break;
     const pending = cursor.pending;
     cursor.pending = null;
-    const item: StreamItem | null =
-      pending !== null
-        ? { kind: 'message', message: pending.message }
-        : await stream.next(between ? Math.min(batch.firstAt === null ? POLL_MS : QUIET_MS, Math.max(1, deadline - now)) : POLL_MS);
+    const item: StreamItem | null = pending !== null ? { kind: 'message', message: pending.message } : await stream.next(rules.waitMs());
     if (item === null) {
-      if (between && batch.firstAt !== null) break; // the backlog is drained: load what we have
+      if (rules.drained()) break;
       continue;
     }
     if (item.kind === 'keepalive') {
@@ -150,12 +133,12 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     switch (msg.tag) {
       case 'begin':
         cursor.txn = { commitLsn: normalizeLsn(msg.commitLsn ?? '0/0'), commitTs: commitTimeIso(msg.commitTime as unknown as bigint), seq: 0 };
-        batch.txnWritten = 0;
-        batch.txnBytesAt = sink.bytes;
+        rules.begin();
         break;
       case 'commit': {
         const whole = wholeTxnPosition(msg.commitLsn ?? '0/0', msg.commitEndLsn ?? '0/0');
         cursor.txn = null;
+        rules.end();
         cursor.lastAck = whole.ackLsn;
         if (comparePgPositions(whole, to) > 0) to = whole;
         break;

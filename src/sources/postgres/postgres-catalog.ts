@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { TableNotFoundError } from '../../errors.js';
 import type { ColumnSchema, TableSchema } from '../../model/table-schema.js';
+import type { TableRef, TableSelection } from '../table-selection.js';
 import { singleArrayElement } from './postgres-array.js';
 import type { DdlColumn } from './postgres-ddl.js';
 import { pgColumn, type PgColumn, type PgTypeInfo, type ValueWarning } from './postgres-types.js';
@@ -182,4 +184,23 @@ export class PgCatalog {
       baseTypmod: row.typtypmod,
     };
   }
+}
+
+/**
+ * Every selected table that exists now, sorted. Throws `TableNotFoundError` for a named table or
+ * wildcard schema that does not exist, listing similar names.
+ */
+export async function listSelectedTables(client: pg.Client, selection: TableSelection): Promise<TableRef[]> {
+  const res = await client.query<{ nspname: string; relname: string }>(
+    `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY 1, 2`,
+  );
+  const selected = selection.pick(res.rows.map((r) => ({ schema: r.nspname, name: r.relname })));
+  for (const s of selection.wildcards) {
+    const ns = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [s]);
+    if (ns.rowCount === 0) throw new TableNotFoundError(`schema ${s} (from ${s}.*) does not exist`, 'create it or fix source.tables');
+  }
+  return selected;
 }

@@ -38,7 +38,7 @@ export async function connectPg(config: pg.ClientConfig, what = 'PostgreSQL'): P
     await client.connect();
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw toDucktailError(e, `connecting to ${what} at ${config.host}:${config.port}/${config.database}`);
+    throw toDucktailError(e, { doing: `connecting to ${what} at ${config.host}:${config.port}/${config.database}` });
   }
   return client;
 }

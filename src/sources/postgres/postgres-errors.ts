@@ -5,6 +5,7 @@ import {
   SourceConnectionError,
   SourceSettingError,
 } from '../../errors.js';
+import type { ErrorContext, ErrorMapper } from '../source-errors.js';
 
 interface PgLikeError {
   code?: string;
@@ -18,14 +19,12 @@ export function isSlotActiveError(e: unknown): boolean {
   return (e as PgLikeError | null)?.code === '55006';
 }
 
-/**
- * Turns a `pg` or network error into the `DucktailError` that says how to fix it. Errors with no
- * better class are returned unchanged (retryable by default at the activity boundary).
- */
-export function toDucktailError(e: unknown, doing: string): Error {
+/** PostgreSQL's `ErrorMapper`: a `pg` or network error to the `DucktailError` that says how to fix it. */
+export const toDucktailError: ErrorMapper = (e: unknown, ctx: ErrorContext): Error => {
   if (e instanceof DucktailError) return e;
   const err = (e ?? {}) as PgLikeError;
-  const msg = `${doing}: ${err.message ?? String(e)}`;
+  const where = ctx.endpoint === undefined ? '' : ` (PostgreSQL at ${ctx.endpoint})`;
+  const msg = `${ctx.doing ?? 'PostgreSQL'}${where}: ${err.message ?? String(e)}`;
   const code = err.code ?? '';
   if (code === '28P01' || code === '28000') {
     return new SourceConnectionError(msg, 'check the user, the password in the variable passwordEnv names, and pg_hba.conf', true);
@@ -48,7 +47,7 @@ export function toDucktailError(e: unknown, doing: string): Error {
     return new PositionLostError(msg, 'the slot lost WAL it needed: run `ducktail teardown` and start again with a fresh snapshot');
   }
   return e instanceof Error ? e : new Error(msg);
-}
+};
 
 /** The error for a server without logical decoding. */
 export function walLevelError(message: string): SourceSettingError {

@@ -2,12 +2,11 @@ import type pg from 'pg';
 import { NoPrimaryKeyError, PrivilegeError, SourceSettingError } from '../../errors.js';
 import type { PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
 import type { PreflightReport } from '../source-connector.js';
-import type { PgCatalog} from './postgres-catalog.js';
-import { type CatalogTable } from './postgres-catalog.js';
+import { listSelectedTables, type CatalogTable, type PgCatalog } from './postgres-catalog.js';
 import { DDL_TRIGGER_MISSING, ddlTriggerInstalled } from './postgres-ddl.js';
 import { walLevelError } from './postgres-errors.js';
 import { quoteIdent, quoteTable } from './postgres-connection.js';
-import { TableSelection, type TableRef } from './postgres-tables.js';
+import { TableSelection, type TableRef } from '../table-selection.js';
 
 /** Throws unless logical decoding is on. */
 export function checkWalLevel(walLevel: string): void {
@@ -80,10 +79,10 @@ export async function runPreflight(client: pg.Client, spec: PipelineSpec, catalo
   }
   const selection = new TableSelection(source.tables);
   const report: PreflightReport = { tables: [], warnings: [] };
-  const refs = await selection.expand(client);
+  const refs = await listSelectedTables(client, selection);
   if (!s.super) await checkPublicationPrivileges(client, source, selection, refs, s.pub ? null : { canCreate: s.can_create });
   if (!s.super && !(await ddlTriggerInstalled(client))) report.warnings.push(DDL_TRIGGER_MISSING);
-  for (const ref of selection.schemas.filter((sch) => !refs.some((r) => r.schema === sch))) {
+  for (const ref of selection.wildcards.filter((sch) => !refs.some((r) => r.schema === sch))) {
     report.warnings.push(`schema ${ref} has no tables yet; tables created in it later are captured`);
   }
   for (const ref of refs) {
@@ -113,9 +112,9 @@ async function checkPublicationPrivileges(
   creating: { canCreate: boolean } | null,
 ): Promise<void> {
   const pub = source.publication;
-  const explicit = refs.filter((t) => !selection.schemas.includes(t.schema) && selection.has(t.schema, t.name));
+  const explicit = refs.filter((t) => !selection.wildcards.includes(t.schema) && selection.includes(t.schema, t.name));
   let tablesToAdd = explicit;
-  let schemasToAdd = selection.schemas;
+  let schemasToAdd = selection.wildcards;
   let pubOwner: { owner: string; owns: boolean } | null = null;
   if (creating === null) {
     const existing = await client.query<{ puballtables: boolean; owner: string; owns: boolean }>(
@@ -133,7 +132,7 @@ async function checkPublicationPrivileges(
       [pub],
     );
     tablesToAdd = explicit.filter((t) => !published.rows.some((r) => r.schemaname === t.schema && r.tablename === t.name));
-    schemasToAdd = selection.schemas.filter((x) => !schemas.rows.some((r) => r.nspname === x));
+    schemasToAdd = selection.wildcards.filter((x) => !schemas.rows.some((r) => r.nspname === x));
   }
   if (tablesToAdd.length === 0 && schemasToAdd.length === 0) return;
 

@@ -3,7 +3,7 @@ import { PositionLostError, SourceSettingError } from '../../errors.js';
 import { connectPg, quoteIdent, quoteTable } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
 import { parseLsn } from './postgres-position.js';
-import type { TableRef, TableSelection } from './postgres-tables.js';
+import type { TableRef, TableSelection } from '../table-selection.js';
 
 /** A replication slot as `pg_replication_slots` shows it. */
 export interface SlotInfo {
@@ -77,7 +77,7 @@ export async function createSlot(config: pg.ClientConfig, slot: string, exportSn
     return { consistentPoint: row.consistent_point, snapshotName: row.snapshot_name, holder: exportSnapshot ? client : null };
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw toDucktailError(e, `creating replication slot ${slot}`);
+    throw toDucktailError(e, { doing: `creating replication slot ${slot}` });
   }
 }
 
@@ -86,14 +86,14 @@ export async function createSlot(config: pg.ClientConfig, slot: string, exportSn
  * entries publish the whole schema, so tables created later flow without a restart.
  */
 export async function ensurePublication(client: pg.Client, publication: string, selection: TableSelection, tables: TableRef[]): Promise<string[]> {
-  const explicit = tables.filter((t) => !selection.schemas.includes(t.schema) && selection.has(t.schema, t.name));
+  const explicit = tables.filter((t) => !selection.wildcards.includes(t.schema) && selection.includes(t.schema, t.name));
   const pub = await client.query<{ puballtables: boolean }>('SELECT puballtables FROM pg_publication WHERE pubname = $1', [publication]);
   const changes: string[] = [];
   try {
     if (pub.rows[0] === undefined) {
       const parts = [
         ...(explicit.length > 0 ? [`TABLE ${explicit.map((t) => quoteTable(t.schema, t.name)).join(', ')}`] : []),
-        ...(selection.schemas.length > 0 ? [`TABLES IN SCHEMA ${selection.schemas.map(quoteIdent).join(', ')}`] : []),
+        ...(selection.wildcards.length > 0 ? [`TABLES IN SCHEMA ${selection.wildcards.map(quoteIdent).join(', ')}`] : []),
       ];
       if (parts.length === 0) throw new SourceSettingError('no tables to publish', 'list tables in source.tables');
       await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR ${parts.join(', ')}`);
@@ -110,7 +110,7 @@ export async function ensurePublication(client: pg.Client, publication: string, 
       'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1',
       [publication],
     );
-    for (const s of selection.schemas.filter((x) => !schemas.rows.some((r) => r.nspname === x))) {
+    for (const s of selection.wildcards.filter((x) => !schemas.rows.some((r) => r.nspname === x))) {
       await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLES IN SCHEMA ${quoteIdent(s)}`);
       changes.push(`added schema ${s} to publication ${publication}`);
     }
@@ -120,7 +120,7 @@ export async function ensurePublication(client: pg.Client, publication: string, 
     }
     return changes;
   } catch (e) {
-    throw toDucktailError(e, `setting up publication ${publication}`);
+    throw toDucktailError(e, { doing: `setting up publication ${publication}` });
   }
 }
 
@@ -141,7 +141,7 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
       break;
     } catch (e) {
       // The terminated walsender may still hold the slot for a moment (55006).
-      if ((e as { code?: string }).code !== '55006' || attempt >= 50) throw toDucktailError(e, `dropping slot ${slot}`);
+      if ((e as { code?: string }).code !== '55006' || attempt >= 50) throw toDucktailError(e, { doing: `dropping slot ${slot}` });
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { SnapshotProgress, TableSnapshotProgress } from '../../model/checkpoint.js';
-import type { BatchLimits } from '../../model/pipeline-spec.js';
 import { splitTableName } from '../../model/table-schema.js';
+import type { SnapshotBudget } from '../batch-rules.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { CatalogTable, PgCatalog, PgTable } from './postgres-catalog.js';
 import { quoteIdent, quoteLiteral, quoteTable, TEXT_TYPES } from './postgres-connection.js';
-import type { SchemaTracker } from './postgres-schemas.js';
+import type { SchemaTracker } from '../schema-tracker.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 
 export interface SnapshotChunkInput {
@@ -14,8 +14,7 @@ export interface SnapshotChunkInput {
   schemas: SchemaTracker;
   progress: SnapshotProgress;
   sink: BatchSink;
-  limits: BatchLimits;
-  chunkRows: number;
+  budget: SnapshotBudget;
   /** The slot's exported snapshot, held by this process. */
   exportedSnapshot: string;
   ctx: CaptureContext;
@@ -23,17 +22,17 @@ export interface SnapshotChunkInput {
 
 /**
  * Copies the next rows of the first unfinished tables (keyset pagination on the primary key, or
- * ranges of heap pages for keyless tables) inside the slot's exported snapshot, and returns the
- * updated progress. Throws when the exported snapshot is gone (the capture then starts over).
+ * ranges of heap pages for keyless tables) inside the slot's exported snapshot, as far as the
+ * budget allows, and returns the updated progress. Throws when the exported snapshot is gone (the
+ * capture then starts over).
  */
 export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ progress: SnapshotProgress; schemaChanges: string[] }> {
   const progress: SnapshotProgress = structuredClone(input.progress);
   const schemaChanges: string[] = [];
-  let budget = Math.max(1, Math.min(input.chunkRows, input.limits.maxRows));
+  const { budget } = input;
   for (;;) {
     const entry = progress.tables.find((t) => !t.done);
-    if (entry === undefined || budget <= 0 || input.sink.bytes >= input.limits.maxBytes || input.ctx.signal.aborted) break;
-    input.ctx.heartbeat();
+    if (entry === undefined || budget.exhausted() || input.ctx.signal.aborted) break;
     const { schema, name } = splitTableName(entry.table);
     const rowsBefore = entry.rows;
     // Catalog rows read inside the snapshot are the catalog as of the snapshot: the table is
@@ -45,7 +44,7 @@ export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ pr
       const built = await input.catalog.build(entry.table, table.oid, table.columns, table.primaryKey);
       schemaChanges.push(...input.schemas.declare(input.sink, built.schema));
       try {
-        await (table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget) : readPages(input, table, built, entry, budget));
+        await (table.primaryKey.length > 0 ? readKeyed(input, table, built, entry, budget.rowsLeft()) : readPages(input, table, built, entry, budget.rowsLeft()));
       } catch (e) {
         // 42703: a column the table had at the snapshot is renamed or dropped by now.
         if ((e as { code?: string }).code === '42703') throw new SnapshotOutdatedError(entry.table, 'a column was renamed or dropped');
@@ -57,7 +56,7 @@ export async function copySnapshotChunk(input: SnapshotChunkInput): Promise<{ pr
       entry.done = true; // created after the snapshot point: the stream brings all of it
       continue;
     }
-    budget -= entry.rows - rowsBefore;
+    budget.copied(entry.rows - rowsBefore);
   }
   return { progress, schemaChanges };
 }
@@ -114,7 +113,7 @@ async function readKeyed(input: SnapshotChunkInput, table: CatalogTable, built: 
     types: TEXT_TYPES,
   });
   for (const row of res.rows) {
-    if (input.sink.bytes >= input.limits.maxBytes || input.ctx.signal.aborted) return;
+    if (input.budget.overBytes() || input.ctx.signal.aborted) return;
     await emit(input, built, entry, row);
     entry.lastKey = keyIdx.map((i) => row[i] ?? null);
   }

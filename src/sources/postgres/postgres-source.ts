@@ -6,23 +6,23 @@ import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/
 import type { PgPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
+import type { SnapshotBudget } from '../batch-rules.js';
+import { captureBatch, snapshotOutcome, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
-import { PgCatalog, type PgTable } from './postgres-catalog.js';
+import { listSelectedTables, PgCatalog, type PgTable } from './postgres-catalog.js';
 import { DDL_TRIGGER_MISSING, DROP_DDL_TRIGGER_SQL, ddlTriggerInstalled, ensureDdlTrigger, type DdlMessage } from './postgres-ddl.js';
 import { connectPg, pgClientConfig } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
 import * as positions from './postgres-position.js';
 import { runPreflight } from './postgres-preflight.js';
-import { SchemaTracker } from './postgres-schemas.js';
+import { SchemaTracker } from '../schema-tracker.js';
 import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
 import { copySnapshotChunk } from './postgres-snapshot.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { PgReplicationStream } from './postgres-stream.js';
-import { TableSelection } from './postgres-tables.js';
-
-const HEARTBEAT_MS = 1_500;
+import { TableSelection } from '../table-selection.js';
 
 /** The exported snapshot of a slot this process created, kept alive by its idle replication connection. */
 interface ExportedSnapshot {
@@ -64,14 +64,14 @@ export class PostgresSource implements SourceConnector {
     try {
       return await runPreflight(client, this.spec, catalog);
     } catch (e) {
-      throw toDucktailError(e, 'preflight');
+      throw toDucktailError(e, { doing: 'preflight' });
     }
   }
 
   async prepare(): Promise<Checkpoint> {
     const { client } = await this.connection();
     if (!(await ensureDdlTrigger(client))) this.log.warn(DDL_TRIGGER_MISSING);
-    const tables = await this.selection.expand(client);
+    const tables = await listSelectedTables(client, this.selection);
     for (const change of await ensurePublication(client, this.source.publication, this.selection, tables)) this.log.info(change);
     const slot = await readSlot(client, this.source.slot);
     let start: PgPosition;
@@ -96,39 +96,14 @@ export class PostgresSource implements SourceConnector {
   }
 
   async capture(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
-    // A timer, not the read loop: a long chunk query or a blocked sink must not starve heartbeats.
-    const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
     try {
-      if (from.snapshot !== undefined && from.snapshot.tables.some((t) => !t.done)) return await this.captureSnapshot(from, sink, limits, ctx);
-      const start = positions.streamPosition(from);
-      if (start === null) throw new Error('capture needs a checkpoint with a position or a snapshot plan');
-      await this.dropExported(); // streaming: no snapshot needs it any more
-      const stream = await this.openStream(start, ctx.signal);
-      const cursor = this.cursor ?? newCursor(start.ackLsn);
-      // With the DDL trigger every shape arrives in the stream: no need to look for lost ones.
-      if (!this.ddlTrigger && this.probe.due()) {
-        const shapes = await this.catalogSchemas();
-        this.probe.take(await this.currentPosition(), shapes, (t) => this.schemas.get(t));
-      }
-      const { to, schemaChanges } = await captureStream({
-        stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
-        resolve: (r) => this.resolve(r),
-        told: (schema) => this.probe.markTold(schema),
-        resolveDdl: (ddl) => this.resolveDdl(ddl),
+      return await captureBatch(from, sink, limits, this.spec.snapshot.chunkRows, ctx, {
+        snapshot: (f, progress, s, budget) => this.captureSnapshot(f, progress, s, budget, ctx),
+        stream: (f, start, s, l) => this.captureStream(f, positions.asPgPosition(start), s, l, ctx),
       });
-      const reached = (at: Position): boolean => positions.coveredLsn(to) >= positions.parseLsn(positions.asPgPosition(at).lsn);
-      for (const schema of this.probe.settle(reached, sink, (t) => this.schemas.get(t))) {
-        schemaChanges.push(...this.schemas.declare(sink, schema));
-        sink.declareTable(schema);
-        this.probe.markTold(schema);
-      }
-      const moved = positions.comparePgPositions(to, start) !== 0 || from.snapshot !== undefined;
-      return { to: moved ? { position: to, batchId: from.batchId } : from, schemaChanges };
     } catch (e) {
       await this.closeStream();
-      throw toDucktailError(e, 'capturing from PostgreSQL');
-    } finally {
-      clearInterval(beat);
+      throw toDucktailError(e, { doing: 'capturing from PostgreSQL' });
     }
   }
 
@@ -179,9 +154,27 @@ export class PostgresSource implements SourceConnector {
     await this.close();
   }
 
-  private async captureSnapshot(from: Checkpoint, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
-    const snapshot = from.snapshot;
-    if (snapshot === undefined) throw new Error('no snapshot in progress');
+  private async captureStream(from: Checkpoint, start: PgPosition, sink: BatchSink, limits: BatchLimits, ctx: CaptureContext): Promise<CaptureOutcome> {
+    await this.dropExported(); // streaming: no snapshot needs it any more
+    const stream = await this.openStream(start, ctx.signal);
+    const cursor = this.cursor ?? newCursor(start.ackLsn);
+    // With the DDL trigger every shape arrives in the stream: no need to look for lost ones.
+    if (!this.ddlTrigger && this.probe.due()) {
+      const shapes = await this.catalogSchemas();
+      this.probe.take(await this.currentPosition(), shapes, this.schemas);
+    }
+    const { to, schemaChanges } = await captureStream({
+      stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
+      resolve: (r) => this.resolve(r),
+      told: (schema) => this.probe.markTold(schema),
+      resolveDdl: (ddl) => this.resolveDdl(ddl),
+    });
+    const reached = (at: Position): boolean => positions.coveredLsn(to) >= positions.parseLsn(positions.asPgPosition(at).lsn);
+    schemaChanges.push(...this.probe.declareSettled(reached, sink, this.schemas));
+    return streamOutcome(from, to, positions.comparePgPositions(to, start) !== 0, schemaChanges);
+  }
+
+  private async captureSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink, budget: SnapshotBudget, ctx: CaptureContext): Promise<CaptureOutcome> {
     const { client, catalog } = await this.connection();
     const ex = this.exported;
     const usable = ex !== null && positions.comparePgPositions(ex.start, positions.asPgPosition(snapshot.startPosition)) === 0;
@@ -189,8 +182,7 @@ export class PostgresSource implements SourceConnector {
     let copied;
     try {
       copied = await copySnapshotChunk({
-        client, catalog, schemas: this.schemas, progress: snapshot, sink, limits, ctx,
-        chunkRows: this.spec.snapshot.chunkRows,
+        client, catalog, schemas: this.schemas, progress: snapshot, sink, budget, ctx,
         exportedSnapshot: ex.name,
       });
     } catch (e) {
@@ -204,9 +196,8 @@ export class PostgresSource implements SourceConnector {
       throw e;
     }
     const { progress, schemaChanges } = copied;
-    if (progress.tables.some((t) => !t.done)) return { to: { position: from.position, snapshot: progress, batchId: from.batchId }, schemaChanges };
-    await this.dropExported(); // the copy is complete: stop pinning the snapshot's xmin
-    return { to: { position: progress.startPosition, batchId: from.batchId }, schemaChanges };
+    if (progress.tables.every((t) => t.done)) await this.dropExported(); // the copy is complete: stop pinning the snapshot's xmin
+    return snapshotOutcome(from, progress, schemaChanges);
   }
 
   /**
@@ -228,7 +219,7 @@ export class PostgresSource implements SourceConnector {
     }
     const old = positions.asPgPosition(snapshot.startPosition).lsn;
     for (const t of snapshot.tables) if (t.rows > 0) sink.discardSnapshot(t.table, old);
-    const tables = (await this.selection.expand(client)).map((t) => ({ table: `${t.schema}.${t.name}`, done: false, rows: 0 }));
+    const tables = (await listSelectedTables(client, this.selection)).map((t) => ({ table: `${t.schema}.${t.name}`, done: false, rows: 0 }));
     const copied = snapshot.tables.reduce((n, t) => n + t.rows, 0);
     this.log.warn({ slot: this.source.slot, discardedRows: copied, consistentPoint: start.lsn }, 'the snapshot was interrupted and its exported snapshot is gone: copying again from a new consistent point');
     return {
@@ -267,7 +258,7 @@ export class PostgresSource implements SourceConnector {
    * stream), else from the catalog as it is now.
    */
   private async resolve(relation: Pgoutput.MessageRelation): Promise<PgTable | null> {
-    if (!this.selection.has(relation.schema, relation.name)) return null;
+    if (!this.selection.includes(relation.schema, relation.name)) return null;
     const { catalog } = await this.connection();
     const ddl = this.cursor?.ddl.get(relation.relationOid);
     let key = ddl?.primaryKey ?? (await catalog.primaryKey(relation.relationOid));
@@ -284,7 +275,7 @@ export class PostgresSource implements SourceConnector {
   /** The staged shape a DDL trigger message describes (see postgres-ddl.ts), or null when the table is not captured. */
   private async resolveDdl(ddl: DdlMessage): Promise<PgTable | null> {
     this.log.debug({ table: ddl.table, columns: ddl.columns.map((c) => `${c.attname}#${c.attnum}`) }, 'ddl message');
-    if (!this.selection.has(ddl.schema, ddl.table)) return null;
+    if (!this.selection.includes(ddl.schema, ddl.table)) return null;
     const { catalog } = await this.connection();
     const columns = ddl.columns.map((c) => ({ name: c.attname, typeOid: c.atttypid, typeMod: c.atttypmod }));
     return catalog.build(`${ddl.schema}.${ddl.table}`, ddl.oid, columns, ddl.primaryKey, ddl.columns);
@@ -301,7 +292,7 @@ export class PostgresSource implements SourceConnector {
   private async catalogSchemas(): Promise<TableSchema[]> {
     const { client, catalog } = await this.connection();
     const out: TableSchema[] = [];
-    for (const ref of await this.selection.expand(client)) {
+    for (const ref of await listSelectedTables(client, this.selection)) {
       const t = await catalog.table(ref.schema, ref.name);
       if (t !== null) out.push((await catalog.build(`${ref.schema}.${ref.name}`, t.oid, t.columns, t.primaryKey)).schema);
     }

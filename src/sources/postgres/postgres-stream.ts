@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../logger.js';
 import { isSlotActiveError, toDucktailError } from './postgres-errors.js';
-import { messageBytes, TextPgoutputPlugin } from './postgres-pgoutput.js';
+import { messageBytes, TextPgoutputPlugin } from './postgres-decoder.js';
 import { formatLsn } from './postgres-position.js';
 import { Fifo } from '../../util/fifo.js';
 
@@ -69,7 +69,7 @@ export class PgReplicationStream {
         return stream;
       } catch (e) {
         await stream.close();
-        if (!isSlotActiveError(e) || Date.now() + delay > deadline || signal.aborted) throw toDucktailError(e, `starting replication from slot ${options.slot}`);
+        if (!isSlotActiveError(e) || Date.now() + delay > deadline || signal.aborted) throw toDucktailError(e, { doing: `starting replication from slot ${options.slot}` });
         options.logger.info({ slot: options.slot, delay }, 'replication slot still active; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -107,7 +107,7 @@ export class PgReplicationStream {
     }
     const entry = this.queue.shift();
     if (entry === undefined) {
-      if (this.failure !== null) throw toDucktailError(this.failure, `reading replication slot ${this.options.slot}`);
+      if (this.failure !== null) throw toDucktailError(this.failure, { doing: `reading replication slot ${this.options.slot}` });
       return null;
     }
     this.queuedBytes -= entry.bytes;

@@ -55,7 +55,7 @@ describe('mysql preflight', () => {
   test('a missing table is named', async () => {
     const err = await preflightError(newSource(makeSpec([`${DB}.${keyed}`, `${DB}.no_such_table_xyz`])));
     assert.ok(err instanceof TableNotFoundError);
-    assert.match(err.message, new RegExp(`${DB}\\.no_such_table_xyz not found[\\s\\S]*fix: create the table`));
+    assert.match(err.message, new RegExp(`${DB}\\.no_such_table_xyz does not exist[\\s\\S]*fix: create it`));
   });
 
   test('no primary key: an error in merge mode, a warning with keyless: append', async () => {

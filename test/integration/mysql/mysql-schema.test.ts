@@ -67,16 +67,16 @@ describe('mysql schema changes', () => {
     ];
     assert.deepEqual(liveShapes, expected);
     for (const note of [
-      `${t}: column c added (DECIMAL(10,2))`,
-      `${t}: column a dropped`,
+      `${t}: added column c (decimal(10,2))`,
+      `${t}: column a dropped at the source (kept, null from now on)`,
       `${t}: column b renamed to bb`,
-      `${t}: column c type DECIMAL(10,2) → VARCHAR`,
-      `new table ${evo}.fresh`,
+      `${t}: column c changed type decimal(10,2) -> varchar(20)`,
+      `${evo}.fresh: new table (2 columns)`,
     ]) {
       assert.ok(liveChanges.includes(note), `missing schema change note: ${note}\n${liveChanges.join('\n')}`);
     }
     assert.ok(liveChanges.some((n) => n.startsWith(`${t}: ALTER TABLE`)));
-    assert.ok(!liveChanges.some((n) => n === `${t}: column bb added (VARCHAR)`), 'a rename is not an add');
+    assert.ok(!liveChanges.some((n) => n.startsWith(`${t}: added column bb`)), 'a rename is not an add');
 
     // A new process replays the binlog written before the later ALTERs: rows keep their own columns.
     const replay = newSource(spec);

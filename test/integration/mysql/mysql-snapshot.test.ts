@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import type { BatchLimits } from '../../../src/model/pipeline-spec.js';
 import type { MysqlPosition } from '../../../src/model/position.js';
 import { compareMysqlPositions } from '../../../src/sources/mysql/mysql-position.js';
 import { admin, captureOnce, ctx, DB, drain, LIMITS, makeSpec, newSource, RecordingSink, uniqueName } from './mysql-kit.js';
@@ -92,6 +93,34 @@ describe('mysql snapshot', () => {
     }
   });
 
+  test('a snapshot batch honours maxRows and maxBytes: every row copied once, in key order', async () => {
+    const t = uniqueName('snap_limits');
+    await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v VARCHAR(400))`);
+    await db.query(`INSERT INTO ${t} SELECT seq, REPEAT('x', 300) FROM seq_1_to_20`);
+    const source = newSource(makeSpec([`${DB}.${t}`], { snapshot: { enabled: true, chunkRows: 1000 } }));
+    const copy = async (limits: BatchLimits): Promise<number[]> => {
+      const sizes: number[] = [];
+      const ids: string[] = [];
+      let at = await source.prepare();
+      while (at.snapshot !== undefined) {
+        const { outcome, sink } = await captureOnce(source, at, limits);
+        sizes.push(sink.events);
+        ids.push(...sink.rows(`${DB}.${t}`).map((r) => r.id ?? ''));
+        at = outcome.to;
+      }
+      assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => String(i + 1)));
+      return sizes;
+    };
+    try {
+      assert.deepEqual(await copy({ ...LIMITS, maxRows: 7 }), [7, 7, 6]);
+      // Each row stages ~350 bytes: a batch stops at the first row that reaches 1 KiB.
+      const bySize = await copy({ ...LIMITS, maxBytes: 1024 });
+      assert.ok(bySize.length >= 5 && bySize.every((n) => n <= 3), `batch sizes ${bySize.join(', ')}`);
+    } finally {
+      await source.close();
+    }
+  });
+
   test('a table not read yet is copied as it was when the snapshot began; a renamed column starts the copy over', async () => {
     const first = uniqueName('snap_ddl_a');
     const t = uniqueName('snap_ddl_b');
@@ -107,7 +136,9 @@ describe('mysql snapshot', () => {
       await db.query(`ALTER TABLE ${t} ADD COLUMN n INT DEFAULT 9`);
       const c2 = await captureOnce(source, c1.outcome.to);
       const c3 = await captureOnce(source, c2.outcome.to);
-      assert.deepEqual(c3.sink.rows(`${DB}.${t}`), [{ op: 'snapshot', id: '1', v: '1' }, { op: 'snapshot', id: '2', v: '2' }]);
+      // A batch copies at most chunkRows rows, across tables: c2 ends `first` and begins `t`.
+      const copied = [...c2.sink.rows(`${DB}.${t}`), ...c3.sink.rows(`${DB}.${t}`)];
+      assert.deepEqual(copied, [1, 2, 3].map((i) => ({ op: 'snapshot', id: String(i), v: String(i) })));
       await db.query(`ALTER TABLE ${t} RENAME COLUMN v TO w`);
       const c4 = await captureOnce(source, c3.outcome.to);
       assert.equal(c4.sink.events, 0);

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
-import { connectionOptions, errorContext, readBinlogEnd } from '../../../src/sources/mysql/mysql-client.js';
+import { connectionOptions, errorContext, readBinlogEnd } from '../../../src/sources/mysql/mysql-connection.js';
 import type { RowItem, StreamItem } from '../../../src/sources/mysql/mysql-decoder.js';
 import { BinlogStream } from '../../../src/sources/mysql/mysql-stream.js';
-import { TableSelection } from '../../../src/sources/mysql/mysql-schema.js';
+import { TableSelection } from '../../../src/sources/table-selection.js';
 import { pino, type Logger } from 'pino';
 import { PositionLostError } from '../../../src/errors.js';
 import { admin, captureOnce, DB, LIMITS, makeSpec, newSource, uniqueName } from './mysql-kit.js';
@@ -37,8 +37,7 @@ function openStream(table: string, start: { file: string; pos: number }, maxQueu
     {
       connection: connectionOptions(spec.source, undefined),
       serverId: spec.source.serverId,
-      includeSchema: sel.includeSchema(),
-      selected: (d, t) => sel.includes(d, t),
+      selection: sel,
       maxQueueBytes,
       errorContext: errorContext(spec.source),
       logger,

@@ -81,6 +81,32 @@ describe('PostgreSQL snapshot then streaming', () => {
     assert.equal(comparePgPositions(to, s1.to.position as PgPosition), 1);
   });
 
+  test('a snapshot batch honours maxRows and maxBytes: every row copied once, in key order', async () => {
+    const name = uniqueName('dt_snap_limits');
+    await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
+    await suite.db.query(`INSERT INTO ${name} SELECT g, repeat('x', 300) FROM generate_series(1, 20) g`);
+    const source = newSource(makeSpec(name, [`public.${name}`], { snapshot: { enabled: true, chunkRows: 1000 } }));
+    sources.push(source);
+    const copy = async (limits: { maxRows?: number; maxBytes?: number }): Promise<number[]> => {
+      const sizes: number[] = [];
+      const ids: (string | null | undefined)[] = [];
+      let at = await source.prepare();
+      while (at.snapshot !== undefined) {
+        const c = await captureOnce(source, at, limits);
+        sizes.push(c.sink.rows.length);
+        ids.push(...c.sink.rows.map((e) => e.values[0]));
+        at = c.to;
+      }
+      assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => String(i + 1)));
+      return sizes;
+    };
+    assert.deepEqual(await copy({ maxRows: 7 }), [7, 7, 6]);
+    await source.teardown(); // the next copy starts from a new slot and snapshot
+    // Each row stages ~350 bytes: a batch stops at the first row that reaches 1 KiB.
+    const bySize = await copy({ maxBytes: 1024 });
+    assert.ok(bySize.length >= 5 && bySize.every((n) => n <= 3), `batch sizes ${bySize.join(', ')}`);
+  });
+
   test('a table is copied as it was at the snapshot point; renamed columns or a rewrite start the copy over', async () => {
     const name = uniqueName('dt_snap_ddl');
     await suite.db.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);

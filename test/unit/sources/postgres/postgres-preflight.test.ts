@@ -2,8 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoPrimaryKeyError, SourceSettingError } from '../../../../src/errors.js';
 import { checkSlotCapacity, checkTable, checkWalLevel } from '../../../../src/sources/postgres/postgres-preflight.js';
-import { describeSchemaChange } from '../../../../src/sources/postgres/postgres-schemas.js';
-import { similarNames, TableSelection } from '../../../../src/sources/postgres/postgres-tables.js';
+import { describeSchemaChange } from '../../../../src/sources/schema-tracker.js';
 
 describe('preflight checks', () => {
   test('wal_level', () => {
@@ -25,19 +24,6 @@ describe('preflight checks', () => {
     assert.throws(() => checkTable({ ...facts, replicaIdentity: 'n' }, { mode: 'merge', keyless: 'error' }), /REPLICA IDENTITY NOTHING/);
     assert.doesNotThrow(() => checkTable(facts, { mode: 'merge', keyless: 'error' }));
     assert.doesNotThrow(() => checkTable({ ...facts, replicaIdentity: 'f' }, { mode: 'merge', keyless: 'error' }));
-  });
-});
-
-describe('table selection', () => {
-  test('exact names and schema wildcards', () => {
-    const s = new TableSelection(['public.orders', 'sales.*']);
-    assert.equal(s.has('public', 'orders'), true);
-    assert.equal(s.has('public', 'order'), false);
-    assert.equal(s.has('sales', 'anything'), true);
-  });
-  test('similar names', () => {
-    assert.deepEqual(similarNames('public.ordres', ['public.orders', 'public.customers', 'other.ordres']), ['other.ordres', 'public.orders']);
-    assert.deepEqual(similarNames('public.zzz', ['public.orders']), []);
   });
 });
 

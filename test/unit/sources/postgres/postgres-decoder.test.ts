@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pgoutput } from 'pg-logical-replication';
-import { commitTimeIso, TextPgoutputPlugin } from '../../../../src/sources/postgres/postgres-pgoutput.js';
+import { commitTimeIso, TextPgoutputPlugin } from '../../../../src/sources/postgres/postgres-decoder.js';
 
 const PG_EPOCH_UNIX_MICROS = 946_684_800_000_000n;
 

@@ -1,5 +1,5 @@
-import type { TableSchema } from '../../model/table-schema.js';
-import type { BatchSink } from '../source-connector.js';
+import type { TableSchema } from '../model/table-schema.js';
+import type { BatchSink } from './source-connector.js';
 
 /** Human-readable differences between two shapes of one table, e.g. `public.t: added column c (text)`. */
 export function describeSchemaChange(before: TableSchema | undefined, after: TableSchema): string[] {
@@ -23,8 +23,9 @@ export function describeSchemaChange(before: TableSchema | undefined, after: Tab
 }
 
 /**
- * Remembers each table's last shape across batches (to report changes) and which shapes the
- * current batch's sink has been told (a new sink must hear every table's schema before its rows).
+ * Every source's memory of table shapes: each table's last shape across batches (to report
+ * changes) and which shapes the current batch's sink has been told (a new sink must hear every
+ * table's schema before its rows).
  */
 export class SchemaTracker {
   private readonly known = new Map<string, TableSchema>();
@@ -44,6 +45,24 @@ export class SchemaTracker {
   /** True once `seed` or `declare` has seen `table`. */
   has(table: string): boolean {
     return this.known.has(table);
+  }
+
+  /** Records a table's shape without reporting it (e.g. the shape a snapshot copies under, told to the sink by `declare`). */
+  remember(schema: TableSchema): void {
+    this.known.set(schema.table, schema);
+  }
+
+  /** Keeps the last shape of a table in step with columns the source renamed, so the change is not reported as drop + add. */
+  rename(table: string, renames: { from: string; to: string }[]): void {
+    const known = this.known.get(table);
+    if (known === undefined) return;
+    const name = (n: string): string => renames.find((r) => r.from === n)?.to ?? n;
+    this.known.set(table, { ...known, columns: known.columns.map((c) => ({ ...c, name: name(c.name) })), primaryKey: known.primaryKey.map(name) });
+  }
+
+  /** True when `sink` has been told a shape of `table` (by `declare`). */
+  told(sink: BatchSink, table: string): boolean {
+    return this.sink === sink && this.declared.has(table);
   }
 
   /** Declares `schema` to `sink` when the sink has not heard it yet; returns notes on what changed. */

@@ -1,8 +1,9 @@
 import type { Connection } from 'mysql2/promise';
-import { parseTableRef } from '../../model/table-name.js';
 import { splitTableName } from '../../model/table-schema.js';
-import { queryRows } from './mysql-client.js';
+import { queryRows } from './mysql-connection.js';
 import { backfillOf } from './mysql-defaults.js';
+import { tableKey } from '../../model/table-name.js';
+import type { TableRef, TableSelection } from '../table-selection.js';
 import { mapColumn, parseColumnType, type MysqlColumn } from './mysql-types.js';
 
 /** A table as information_schema describes it now. */
@@ -13,57 +14,21 @@ export interface TableInfo {
   engine: string;
 }
 
-/** Which `db.table` names the configured `source.tables` select (`db.*` = every table of db, now and later). */
-export class TableSelection {
-  private readonly exact = new Set<string>();
-  private readonly wholeDbs = new Set<string>();
-
-  constructor(readonly patterns: string[]) {
-    for (const p of patterns) {
-      const ref = parseTableRef(p);
-      if (ref === null) throw new Error(`not a table name: ${JSON.stringify(p)}`);
-      const { schema, name } = ref;
-      if (name === '*') this.wholeDbs.add(schema);
-      else this.exact.add(`${schema}.${name}`);
-    }
-  }
-
-  includes(db: string, table: string): boolean {
-    return this.wholeDbs.has(db) || this.exact.has(`${db}.${table}`);
-  }
-
-  /** The explicitly named tables (they must exist). */
-  get named(): string[] {
-    return [...this.exact];
-  }
-
-  get databases(): string[] {
-    return [...new Set([...this.wholeDbs, ...[...this.exact].map((t) => splitTableName(t).schema)])];
-  }
-
-  /** zongji's `includeSchema` filter. */
-  includeSchema(): Record<string, string[] | true> {
-    const filter: Record<string, string[] | true> = {};
-    for (const db of this.wholeDbs) filter[db] = true;
-    for (const t of this.exact) {
-      const { schema, name } = splitTableName(t);
-      const cur = filter[schema];
-      if (cur !== true) filter[schema] = [...(cur ?? []), name];
-    }
-    return filter;
-  }
-}
-
-/** Base tables of the selected databases that the selection includes. */
-export async function listSelectedTables(conn: Connection, sel: TableSelection): Promise<string[]> {
-  if (sel.databases.length === 0) return [];
+/** Base tables of `databases`, sorted. */
+export async function listTables(conn: Connection, databases: string[]): Promise<TableRef[]> {
+  if (databases.length === 0) return [];
   const rows = await queryRows<{ db: string; t: string }>(
     conn,
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES
       WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
-    [sel.databases],
+    [databases],
   );
-  return rows.filter((r) => sel.includes(r.db, r.t)).map((r) => `${r.db}.${r.t}`);
+  return rows.map((r) => ({ schema: r.db, name: r.t }));
+}
+
+/** Base tables the selection includes, as `db.table` (a named table that does not exist is left out: preflight names it). */
+export async function listSelectedTables(conn: Connection, sel: TableSelection): Promise<string[]> {
+  return (await listTables(conn, sel.schemas)).filter((t) => sel.includes(t.schema, t.name)).map(tableKey);
 }
 
 /** Loads the current definition of `tables` (missing tables are absent from the result). */

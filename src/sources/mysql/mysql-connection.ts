@@ -2,7 +2,8 @@ import type { Connection as CoreConnection } from 'mysql2';
 import mysql, { type Connection, type ConnectionOptions, type RowDataPacket } from 'mysql2/promise';
 import type { MysqlSourceSpec } from '../../model/pipeline-spec.js';
 import type { MysqlPosition } from '../../model/position.js';
-import { mapMysqlError, type ErrorContext } from './mysql-errors.js';
+import { toDucktailError } from './mysql-errors.js';
+import type { ErrorContext } from '../source-errors.js';
 
 /**
  * Connection options shared by queries and the binlog reader: values stay exact text
@@ -41,7 +42,7 @@ export async function openConnection(options: ConnectionOptions, ctx: ErrorConte
     return conn;
   } catch (err) {
     conn?.destroy();
-    throw mapMysqlError(err, ctx);
+    throw toDucktailError(err, ctx);
   }
 }
 
