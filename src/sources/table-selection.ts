@@ -45,16 +45,16 @@ export class TableSelection {
   /**
    * The selected tables among `existing` (every table of the source, or at least of `schemas`),
    * sorted. Throws `TableNotFoundError` for a table named one by one that is not there, listing
-   * similar names.
+   * similar names; `where` (e.g. `host:port`) goes into that message.
    */
-  pick(existing: TableRef[]): TableRef[] {
+  pick(existing: TableRef[], where?: string): TableRef[] {
     const all = existing.map(tableKey);
     const present = new Set(all);
     for (const t of this.exact) {
       if (present.has(tableKey(t))) continue;
       const similar = similarNames(tableKey(t), all);
       throw new TableNotFoundError(
-        `table ${tableKey(t)} does not exist in the source database`,
+        `table ${tableKey(t)} does not exist in the source database${where === undefined ? '' : ` at ${where}`}`,
         similar.length > 0 ? `did you mean ${similar.join(', ')}? fix source.tables` : 'create it or remove it from source.tables',
       );
     }

@@ -274,8 +274,8 @@ describe('ducktail start: MySQL preflight errors (no Temporal server needed)', (
     const missing = `${MY_E2E_DB}.no_such_table_e2e`;
     const { code, stdout, stderr } = await start([`${MY_E2E_DB}.${KEYED}`, missing]);
     assert.equal(code, 1, `exit code (stdout ${stdout}, stderr ${stderr})`);
-    assert.match(stderr, new RegExp(`^error: source table ${missing} not found at ${MY_HOST}:${MY_PORT}`, 'm'));
-    assert.match(stderr, /fix: create the table or fix source\.tables in ducktail\.yaml/);
+    assert.match(stderr, new RegExp(`^error: table ${missing} does not exist in the source database at ${MY_HOST}:${MY_PORT}`, 'm'));
+    assert.match(stderr, /fix: create it or remove it from source\.tables/);
     assert.doesNotMatch(stdout, /started/);
   });
 

@@ -129,7 +129,7 @@ export async function runPreflight(
 
   const found = await listSelectedTables(conn, sel);
   // Named tables must exist (names are case-sensitive); similar names of their databases are suggested.
-  sel.pick(await listTables(conn, sel.schemas));
+  sel.pick(await listTables(conn, sel.schemas), ctx.endpoint);
   if (found.length === 0) warnings.push(`no tables match ${sel.patterns.join(', ')} yet: new ones will be captured when created`);
 
   const tables = await loadTables(conn, found);
