@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Destination } from '../destinations/destination.js';
 import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
@@ -9,6 +8,8 @@ import type { Logger } from '../logger.js';
 import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { SourceConnector } from '../sources/source-connector.js';
+import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
+import { readManifest } from '../staging/spool-reader.js';
 import { SpoolWriter } from '../staging/spool-writer.js';
 import type {
   CaptureBatchInput,
@@ -21,7 +22,6 @@ import type {
   SourcePositionInput,
 } from './activity-types.js';
 import type { SourceRegistry } from './source-registry.js';
-import { newBatchId, readManifest, removeOldSpools, spoolRoot } from './spool-paths.js';
 import { asActivity } from './to-failure.js';
 
 export interface ActivityDeps {
@@ -84,7 +84,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const batchId = newBatchId();
         logger.debug({ pipeline: spec.name, batchId }, 'capture started');
         const started = Date.now();
-        const writer = await SpoolWriter.create(path.join(spoolRoot(spec), batchId), spec.name, batchId, checkpoint);
+        const writer = await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint);
         let outcome;
         try {
           outcome = await source.capture(checkpoint, writer, spec.batch, {

@@ -20,7 +20,7 @@ import { segmentError } from './duckdb-errors.js';
 import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
 import { resolveKeyMoves } from './duckdb-key-moves.js';
 import { SchemaEvolver } from './duckdb-schema.js';
-import { dropStage, STAGE_TABLE, stageSpoolFile, stageStats, unsentColumns } from './duckdb-stage.js';
+import { dropStage, STAGE_TABLE, stageSegment, stageStats, unsentColumns } from './duckdb-stage.js';
 import { TableRegistry, type WriteStyle } from './duckdb-tables.js';
 
 export type DuckDBApplyOptions = ApplyOptions;
@@ -174,7 +174,7 @@ export class DuckDBDestination implements Destination {
         await (style === 'merge' ? truncateMerged(db, table.ref, segment) : truncateAppended(db, table.ref, segment));
         return table.notes;
       }
-      await stageSpoolFile(db, path.resolve(options.spoolDir, segment.file));
+      await stageSegment(db, options.spoolDir, segment);
       const plan = { schema: segment.schema, table, stage: STAGE_TABLE };
       const { keyMoves } = await stageStats(db);
       if (keyMoves > 0) await resolveKeyMoves(db, plan, style);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
@@ -12,6 +12,7 @@ import type { BatchManifest } from '../../../src/model/batch.js';
 import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
+import { readManifest } from '../../../src/staging/spool-reader.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 
 /** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
@@ -54,8 +55,7 @@ export class Harness {
     }
     const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId };
     await writer.finish(to, []);
-    const manifest = JSON.parse(await readFile(path.join(spoolDir, 'manifest.json'), 'utf8')) as BatchManifest;
-    return { manifest, spoolDir };
+    return { manifest: await readManifest(spoolDir), spoolDir };
   }
 
   /** Stages and applies `steps`; on success the harness moves to the batch's checkpoint. */
