@@ -1,6 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/create-activities.js';
-import { SourceRegistry } from './activities/source-registry.js';
+import { SourceRegistry } from './sources/source-registry.js';
 import { closeAllDuckDBDestinations, openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
 import { logger as defaultLogger, type Logger } from './logger.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';

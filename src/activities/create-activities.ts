@@ -21,7 +21,7 @@ import type {
   PreparePipelineResult,
   SourcePositionInput,
 } from './activity-types.js';
-import type { SourceRegistry } from './source-registry.js';
+import type { SourceRegistry } from '../sources/source-registry.js';
 import { asActivity } from './to-failure.js';
 
 export interface ActivityDeps {

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
-import { SourceRegistry } from '../activities/source-registry.js';
+import { SourceRegistry } from '../sources/source-registry.js';
 import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
 import type { PreflightReport } from '../sources/source-connector.js';
 

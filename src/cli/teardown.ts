@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SourceRegistry } from '../activities/source-registry.js';
+import { SourceRegistry } from '../sources/source-registry.js';
 import { openDuckDBDestination } from '../destinations/duckdb/duckdb-destination.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';

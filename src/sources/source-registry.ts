@@ -1,8 +1,8 @@
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
-import { createSource } from '../sources/create-source.js';
-import type { SourceConnector } from '../sources/source-connector.js';
+import { createSource } from './create-source.js';
+import type { SourceConnector } from './source-connector.js';
 
 /**
  * The worker's open sources, one per pipeline, so a replication stream opened by one capture
