@@ -226,13 +226,16 @@ const shared = new Map<string, Promise<DuckDBDestination>>();
  */
 export function openDuckDBDestination(file: string): Promise<DuckDBDestination> {
   const key = file === ':memory:' ? file : path.resolve(file);
-  let opening = shared.get(key);
-  if (opening === undefined) {
-    opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, () => shared.delete(key)));
-    shared.set(key, opening);
-    // A failed open (e.g. a busy file) is not cached: the next call tries again.
-    opening.catch(() => shared.delete(key));
-  }
+  const cached = shared.get(key);
+  if (cached !== undefined) return cached;
+  // Closing (or failing to open) forgets this destination, not one opened for the file since.
+  const forget = (): void => {
+    if (shared.get(key) === opening) shared.delete(key);
+  };
+  const opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, forget));
+  shared.set(key, opening);
+  // A failed open (e.g. a busy file) is not cached: the next call tries again.
+  opening.catch(forget);
   return opening;
 }
 
