@@ -23,8 +23,6 @@ import { SchemaEvolver } from './duckdb-schema.js';
 import { dropStage, STAGE_TABLE, stageSegment, stageStats, unsentColumns } from './duckdb-stage.js';
 import { TableRegistry, type WriteStyle } from './duckdb-tables.js';
 
-export type DuckDBApplyOptions = ApplyOptions;
-
 const HEARTBEAT_MS = 2_000;
 
 /**
@@ -61,7 +59,7 @@ export class DuckDBDestination implements Destination {
     );
   }
 
-  async applyBatch(manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+  async applyBatch(manifest: BatchManifest, options: ApplyOptions): Promise<ApplyResult> {
     const beat = (): void => {
       try {
         options.heartbeat();
@@ -100,7 +98,7 @@ export class DuckDBDestination implements Destination {
     await this.session.close();
   }
 
-  private async applyInTransaction(db: SqlRunner, manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+  private async applyInTransaction(db: SqlRunner, manifest: BatchManifest, options: ApplyOptions): Promise<ApplyResult> {
     await db.run('BEGIN TRANSACTION');
     try {
       const stored = await readStoredCheckpoint(db, manifest.pipeline);
@@ -140,7 +138,7 @@ export class DuckDBDestination implements Destination {
     registry: TableRegistry,
     manifest: BatchManifest,
     segment: Segment,
-    options: DuckDBApplyOptions,
+    options: ApplyOptions,
     written: Set<string>,
   ): Promise<string[]> {
     const file = segment.kind === 'rows' ? segment.file : segment.kind;
@@ -200,10 +198,9 @@ function requireNoRowsYet(manifest: BatchManifest, table: string, written: Set<s
   );
 }
 
-/** Keyless tables and tables listed in `appendTables` are written one row per change. */
+/** Keyless tables are written one row per change, whatever the mode. */
 function writeStyle(segment: RowSegment | TruncateSegment | SchemaSegment, options: ApplyOptions): WriteStyle {
-  if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
-  return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
+  return options.mode === 'append' || segment.schema.primaryKey.length === 0 ? 'append' : 'merge';
 }
 
 async function inTransaction<T>(db: SqlRunner, work: () => Promise<T>): Promise<T> {

@@ -2,12 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
-import type { ApplyResult } from '../../../src/destinations/destination.js';
-import {
-  openDuckDBDestination,
-  type DuckDBApplyOptions,
-  type DuckDBDestination,
-} from '../../../src/destinations/duckdb/duckdb-destination.js';
+import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destination.js';
+import { openDuckDBDestination, type DuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
 import type { BatchManifest } from '../../../src/model/batch.js';
 import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
@@ -59,12 +55,12 @@ export class Harness {
   }
 
   /** Stages and applies `steps`; on success the harness moves to the batch's checkpoint. */
-  async apply(steps: Step[], options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+  async apply(steps: Step[], options: Partial<ApplyOptions> = {}): Promise<ApplyResult> {
     const { manifest, spoolDir } = await this.stage(steps);
     return this.applyStaged(manifest, spoolDir, options);
   }
 
-  async applyStaged(manifest: BatchManifest, spoolDir: string, options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+  async applyStaged(manifest: BatchManifest, spoolDir: string, options: Partial<ApplyOptions> = {}): Promise<ApplyResult> {
     const result = await this.dest.applyBatch(manifest, { mode: 'merge', heartbeat: () => undefined, spoolDir, ...options });
     this.checkpoint = result.checkpoint;
     return result;
