@@ -175,8 +175,6 @@ export class SpoolWriter {
     return {
       batchId: this.batchId,
       spoolDir: this.dir,
-      from: this.from,
-      to,
       counts: this.counts,
       events: this.ordinal,
       bytes: this.byteCount,

@@ -150,7 +150,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
         return await continueAsNew<typeof pipelineWorkflow>({ ...input, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
-      const captured = await step('captureBatch', () => captureBatch({ spec, from: state.checkpoint, until: state.catchUpTarget }));
+      const captured = await step('captureBatch', () => captureBatch({ spec, until: state.catchUpTarget }));
       if (captured === 'stale') continue;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
