@@ -2,6 +2,21 @@ import tseslint from 'typescript-eslint';
 
 const nodeOnly = ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'events'];
 
+/** Sources know databases, not how they are run: no Temporal, no worker layers, no destination. */
+const sourceFence = [
+  { group: ['@temporalio/*'], message: 'Source connectors do not depend on Temporal: activities adapt them to it.' },
+  {
+    regex: String.raw`^(\.\./)+(activities|workflows|cli|destinations|temporal|composition|worker)(/|\.js$)`,
+    message: 'Source connectors import only src/model, src/errors, src/logger, src/util and src/sources.',
+  },
+];
+
+/** One source kind never reaches into another's folder: what they share lives in src/sources. */
+const otherSourceKind = (kind) => ({
+  regex: String.raw`^(\.\./)+(sources/)?${kind}/`,
+  message: `Share code between source kinds through src/sources, not by importing from ${kind}/.`,
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'bin/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -32,4 +47,8 @@ export default tseslint.config(
       ],
     },
   },
+  // Each files block sets the whole rule, so the kind folders repeat the sources fence.
+  { files: ['src/sources/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: sourceFence }] } },
+  { files: ['src/sources/postgres/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [...sourceFence, otherSourceKind('mysql')] }] } },
+  { files: ['src/sources/mysql/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [...sourceFence, otherSourceKind('postgres')] }] } },
 );
