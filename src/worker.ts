@@ -1,7 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/create-activities.js';
-import { SourceRegistry } from './activities/source-registry.js';
-import { closeAllDuckDBDestinations, openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
+import { createConnectors } from './composition.js';
 import { logger as defaultLogger, type Logger } from './logger.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';
 
@@ -25,13 +24,13 @@ export interface PipelineWorker {
  */
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   const logger = options.logger ?? defaultLogger;
-  const sources = new SourceRegistry(logger);
+  const connectors = createConnectors({ logger });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ sources, openDestination: openDuckDBDestination, logger }),
+    activities: createActivities({ connectors, logger }),
     // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
     // still do not return is stopped by force 20 s later rather than hang the process.
     shutdownGraceTime: '20s',
@@ -43,8 +42,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
       try {
         await worker.run();
       } finally {
-        await sources.closeAll();
-        await closeAllDuckDBDestinations();
+        await connectors.close();
       }
     },
     shutdown() {

@@ -14,10 +14,9 @@ export interface PreparePipelineResult {
   tables: string[];
 }
 
+/** A capture starts from the checkpoint stored in DuckDB (the durable one), so its input carries none. */
 export interface CaptureBatchInput {
   spec: PipelineSpec;
-  /** The checkpoint the workflow believes is durable; the one stored in DuckDB wins. */
-  from: Checkpoint | null;
   /** Catch-up runs: stop once this source position is loaded. */
   until?: Position | null;
 }

@@ -1,14 +1,15 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import type { PipelineConnectors } from '../composition.js';
 import type { Destination } from '../destinations/destination.js';
-import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
 import { parsePipelineSpec } from '../config/load-config.js';
 import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { SourceConnector } from '../sources/source-connector.js';
+import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
+import { readManifest } from '../staging/spool-reader.js';
 import { SpoolWriter } from '../staging/spool-writer.js';
 import type {
   CaptureBatchInput,
@@ -20,19 +21,16 @@ import type {
   PreparePipelineResult,
   SourcePositionInput,
 } from './activity-types.js';
-import type { SourceRegistry } from './source-registry.js';
-import { newBatchId, readManifest, removeOldSpools, spoolRoot } from './spool-paths.js';
 import { asActivity } from './to-failure.js';
 
 export interface ActivityDeps {
-  sources: SourceRegistry;
-  openDestination: (path: string) => Promise<Destination>;
+  connectors: PipelineConnectors;
   logger: Logger;
 }
 
 /** The pipeline activities, bound to the worker's open sources and DuckDB files. */
 export function createActivities(deps: ActivityDeps): PipelineActivities {
-  const { sources, openDestination, logger } = deps;
+  const { connectors, logger } = deps;
 
   /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
   async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {
@@ -54,11 +52,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         parsePipelineSpec(spec);
         // -- destination preflight (issue 6): a bad DuckDB path fails here, clearly and non-retryably,
         // before the source is touched (no slot or publication is created for it).
-        await checkDestination(spec.destination.path);
+        await connectors.checkDestination(spec);
         // -- end destination preflight
-        const source = await sources.get(spec);
+        const source = await connectors.source(spec);
         const report = await source.preflight();
-        const dest = await openDestination(spec.destination.path);
+        const dest = await connectors.destination(spec);
         // Before the source is prepared: a mode change the file cannot take creates nothing there.
         await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
@@ -69,8 +67,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     captureBatch: ({ spec, until }: CaptureBatchInput): Promise<CaptureBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
-        const source = await sources.get(spec);
-        const dest = await openDestination(spec.destination.path);
+        const source = await connectors.source(spec);
+        const dest = await connectors.destination(spec);
         const checkpoint = await durableCheckpoint(spec, source, dest);
         const base = {
           checkpoint,
@@ -84,7 +82,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const batchId = newBatchId();
         logger.debug({ pipeline: spec.name, batchId }, 'capture started');
         const started = Date.now();
-        const writer = await SpoolWriter.create(path.join(spoolRoot(spec), batchId), spec.name, batchId, checkpoint);
+        const writer = await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint);
         let outcome;
         try {
           outcome = await source.capture(checkpoint, writer, spec.batch, {
@@ -120,14 +118,14 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const manifest = await readManifest(batch.spoolDir);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
-        const dest = await openDestination(spec.destination.path);
+        const dest = await connectors.destination(spec);
         const result = await dest.applyBatch(manifest, {
           mode: spec.mode,
           spoolDir: batch.spoolDir,
           heartbeat: () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }),
         });
         // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
-        const source = await sources.get(spec);
+        const source = await connectors.source(spec);
         await source.acknowledge(result.checkpoint).catch((err: unknown) => {
           logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
         });
@@ -144,6 +142,6 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       }),
 
     sourcePosition: ({ spec }: SourcePositionInput) =>
-      asActivity(async () => (await sources.get(spec)).currentPosition()),
+      asActivity(async () => (await connectors.source(spec)).currentPosition()),
   };
 }

@@ -1,7 +1,6 @@
+import { createConnectors } from '../composition.js';
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
-import { SourceRegistry } from '../activities/source-registry.js';
-import { checkDestination } from '../destinations/duckdb/duckdb-preflight.js';
 import type { PreflightReport } from '../sources/source-connector.js';
 
 /**
@@ -9,16 +8,16 @@ import type { PreflightReport } from '../sources/source-connector.js';
  * here, clearly, and change nothing (no DuckDB file, slot or publication is created).
  */
 export async function preflightAll(pipelines: PipelineSpec[], logger: Logger): Promise<Map<string, PreflightReport>> {
-  for (const spec of pipelines) await checkDestination(spec.destination.path);
-  const registry = new SourceRegistry(logger);
+  const connectors = createConnectors({ logger });
   const reports = new Map<string, PreflightReport>();
   try {
+    for (const spec of pipelines) await connectors.checkDestination(spec);
     for (const spec of pipelines) {
-      const source = await registry.get(spec);
+      const source = await connectors.source(spec);
       reports.set(spec.name, await source.preflight());
     }
   } finally {
-    await registry.closeAll();
+    await connectors.close();
   }
   return reports;
 }

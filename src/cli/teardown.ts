@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SourceRegistry } from '../activities/source-registry.js';
-import { openDuckDBDestination } from '../destinations/duckdb/duckdb-destination.js';
+import { createConnectors } from '../composition.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
@@ -24,13 +23,11 @@ export async function teardownPipeline(client: Client, spec: PipelineSpec, logge
   // file may be released for readers between two calls, so forget the checkpoint now rather than
   // after the slot is gone. A source teardown that fails then leaves a pipeline that re-snapshots
   // if started again, or finishes when `teardown` runs again.)
-  const dest = await openDuckDBDestination(spec.destination.path);
-  const sources = new SourceRegistry(logger);
+  const connectors = createConnectors({ logger });
   try {
-    await dest.forgetPipeline(spec.name);
-    await (await sources.get(spec)).teardown();
+    await (await connectors.destination(spec)).forgetPipeline(spec.name);
+    await (await connectors.source(spec)).teardown();
   } finally {
-    await sources.closeAll();
-    await dest.close();
+    await connectors.close();
   }
 }

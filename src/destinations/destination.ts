@@ -7,8 +7,6 @@ export interface ApplyOptions {
   mode: WriteMode;
   /** Directory holding the batch's `manifest.json` and segment files. */
   spoolDir: string;
-  /** Tables (schema.name) that are written in append mode even when `mode` is merge (keyless tables). */
-  appendTables?: string[];
   /** Called every few seconds while the load runs. */
   heartbeat(): void;
 }

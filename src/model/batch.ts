@@ -80,14 +80,12 @@ export interface BatchManifest {
 }
 
 /**
- * What a capture returns through Temporal: small, no row data. The load finds the rows
- * in `spoolDir`.
+ * What a capture returns through Temporal: small, no row data. The load finds the rows, and the
+ * checkpoints the batch goes from and to, in `spoolDir` (its manifest).
  */
 export interface BatchSummary {
   batchId: string;
   spoolDir: string;
-  from: Checkpoint;
-  to: Checkpoint;
   counts: Record<string, OpCounts>;
   events: number;
   bytes: number;

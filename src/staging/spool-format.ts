@@ -19,9 +19,23 @@ export interface SpoolLine {
   k: (string | null)[] | null;
 }
 
-/** Column spec for DuckDB's `read_json(..., columns = ...)` over a spool file. */
-export const SPOOL_JSON_COLUMNS =
-  "{n: 'BIGINT', o: 'VARCHAR', q: 'BIGINT', p: 'VARCHAR', t: 'VARCHAR', u: 'INTEGER[]', c: 'VARCHAR[]', k: 'VARCHAR[]'}";
+/** A field of a spool line and the type of its value (lists may be null as a whole). */
+export interface SpoolField {
+  name: keyof SpoolLine;
+  type: 'int64' | 'text' | 'int32[]' | 'text[]';
+}
+
+/** Every field of a spool line, in the order `encodeSpoolLine` writes them. */
+export const SPOOL_FIELDS: readonly SpoolField[] = [
+  { name: 'n', type: 'int64' },
+  { name: 'o', type: 'text' },
+  { name: 'q', type: 'int64' },
+  { name: 'p', type: 'text' },
+  { name: 't', type: 'text' },
+  { name: 'u', type: 'int32[]' },
+  { name: 'c', type: 'text[]' },
+  { name: 'k', type: 'text[]' },
+];
 
 export function encodeSpoolLine(ordinal: number, event: RowEvent): string {
   let unsent: number[] | null = null;

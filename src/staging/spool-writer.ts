@@ -6,6 +6,7 @@ import type { ChangeEvent } from '../model/change-event.js';
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { TableSchema } from '../model/table-schema.js';
 import { encodeSpoolLine } from './spool-format.js';
+import { MANIFEST_FILE, segmentFileName } from './spool-paths.js';
 
 interface OpenSegment {
   index: number;
@@ -168,14 +169,12 @@ export class SpoolWriter {
       bytes: this.byteCount,
       schemaChanges,
     };
-    const tmp = path.join(this.dir, 'manifest.json.tmp');
+    const tmp = path.join(this.dir, `${MANIFEST_FILE}.tmp`);
     await writeFile(tmp, JSON.stringify(manifest));
-    await rename(tmp, path.join(this.dir, 'manifest.json'));
+    await rename(tmp, path.join(this.dir, MANIFEST_FILE));
     return {
       batchId: this.batchId,
       spoolDir: this.dir,
-      from: this.from,
-      to,
       counts: this.counts,
       events: this.ordinal,
       bytes: this.byteCount,
@@ -203,7 +202,7 @@ export class SpoolWriter {
       return existing;
     }
     const index = this.segments.length;
-    const file = `${String(index).padStart(5, '0')}.ndjson`;
+    const file = segmentFileName(index);
     this.segments.push({ kind: 'rows', table: schema.table, schema, file, rows: 1 });
     const stream = createWriteStream(path.join(this.dir, file));
     // Every stream has a listener: an error (or a write completing after `abort` destroyed the

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/messages.js';
-import type { PipelineStatus, PipelineWorkflowInput } from '../workflows/pipeline-state.js';
+import { BATCHES_PER_RUN_MEMO, type PipelineStatus, type PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import type { pipelineWorkflow } from '../workflows/pipeline-workflow.js';
 
 /**
@@ -30,9 +30,20 @@ export function pipelineHandle(client: Client, pipeline: string): PipelineHandle
   return client.workflow.getHandle<typeof pipelineWorkflow>(workflowId(pipeline));
 }
 
+export interface PipelineStartOptions {
+  /** For tests: continue as new after this many batches (default 1000). Goes in the memo, not the input. */
+  batchesPerRun?: number;
+}
+
 /** Starts a pipeline's workflow; throws `WorkflowExecutionAlreadyStartedError` when it runs already. */
-export function startPipelineWorkflow(client: Client, taskQueue: string, input: Parameters<typeof pipelineWorkflow>[0]): Promise<PipelineHandle> {
-  return client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: workflowId(input.spec.name), args: [input] });
+export function startPipelineWorkflow(
+  client: Client,
+  taskQueue: string,
+  input: PipelineWorkflowInput,
+  options: PipelineStartOptions = {},
+): Promise<PipelineHandle> {
+  const memo = options.batchesPerRun === undefined ? {} : { memo: { [BATCHES_PER_RUN_MEMO]: options.batchesPerRun } };
+  return client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: workflowId(input.spec.name), args: [input], ...memo });
 }
 
 /** The running workflow's status (needs a worker to answer). */

@@ -62,6 +62,18 @@ export interface PipelineWorkflowInput {
   state?: PipelineState;
 }
 
+/** Batches per run before continuing as new, even if the server has not suggested it yet. */
+export const DEFAULT_BATCHES_PER_RUN = 1000;
+
+/** The memo field tests set to continue as new after fewer batches; no part of the input. */
+export const BATCHES_PER_RUN_MEMO = 'batchesPerRun';
+
+/** Batches per run: the memo's `batchesPerRun` when it is a positive integer, else the default. */
+export function batchesPerRun(memo: Record<string, unknown> | undefined): number {
+  const n = memo?.[BATCHES_PER_RUN_MEMO];
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : DEFAULT_BATCHES_PER_RUN;
+}
+
 /** What the `status` query returns. */
 export interface PipelineStatus extends PipelineState {
   pipeline: string;

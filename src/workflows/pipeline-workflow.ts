@@ -3,8 +3,8 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  continueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
   allHandlersFinished,
@@ -15,6 +15,7 @@ import type { BatchSummary } from '../model/batch.js';
 import { pauseSignal, resumeSignal, statusQuery } from './messages.js';
 import {
   addCounts,
+  batchesPerRun as batchesPerRunOf,
   describeSnapshot,
   initialState,
   keepLast,
@@ -34,9 +35,6 @@ const { captureBatch, loadBatch } = proxyActivities<PipelineActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-/** Batches per run before continuing as new, even if the server has not suggested it yet. */
-const DEFAULT_BATCHES_PER_RUN = 1000;
-
 /** Thrown inside the loop when the user cancelled the workflow: stop gracefully. */
 class StopRequested extends Error {}
 
@@ -45,10 +43,10 @@ class StopRequested extends Error {}
  * the current batch finishes) or, in catch-up mode, until the source position seen at start is
  * loaded. Row data never passes through here; activities exchange checkpoints and manifests.
  */
-export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesPerRun?: number }): Promise<PipelineStatus> {
+export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
   const { spec } = input;
   const state: PipelineState = input.state ?? initialState(new Date().toISOString());
-  const batchesPerRun = input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN;
+  const batchesPerRun = batchesPerRunOf(workflowInfo().memo);
   const root = CancellationScope.current();
   let resumed = false;
   let batchesThisRun = 0;
@@ -147,10 +145,12 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput & { batchesP
       }
       if (workflowInfo().continueAsNewSuggested || batchesThisRun >= batchesPerRun) {
         await condition(allHandlersFinished);
-        return await continueAsNew<typeof pipelineWorkflow>({ ...input, state: { ...state, runs: state.runs + 1 } });
+        // The server starts the next run without the memo unless it is passed on.
+        const next = makeContinueAsNewFunc<typeof pipelineWorkflow>({ memo: workflowInfo().memo });
+        return await next({ ...input, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
-      const captured = await step('captureBatch', () => captureBatch({ spec, from: state.checkpoint, until: state.catchUpTarget }));
+      const captured = await step('captureBatch', () => captureBatch({ spec, until: state.catchUpTarget }));
       if (captured === 'stale') continue;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;

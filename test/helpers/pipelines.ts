@@ -30,9 +30,9 @@ export async function startPipelineWorkflow(
   client: Client,
   taskQueue: string,
   spec: PipelineSpec,
-  extra: { catchUp?: boolean; batchesPerRun?: number } = {},
+  { catchUp, batchesPerRun }: { catchUp?: boolean; batchesPerRun?: number } = {},
 ) {
-  return startWorkflow(client, taskQueue, { spec, ...extra });
+  return startWorkflow(client, taskQueue, { spec, ...(catchUp === undefined ? {} : { catchUp }) }, { batchesPerRun });
 }
 
 export async function pipelineStatus(client: Client, pipeline: string): Promise<PipelineStatus> {

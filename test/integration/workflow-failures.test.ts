@@ -36,7 +36,7 @@ const after1: Checkpoint = { position: { kind: 'pg', lsn: '0/20', ackLsn: '0/20'
  */
 function mockActivities(behaviour: Map<string, LoadBehaviour>, loaded: Set<string>): PipelineActivities {
   const batch = (name: string): BatchSummary => ({
-    batchId: 'b1', spoolDir: `/nonexistent/${name}`, from: start, to: after1, counts: { 's.t': { insert: 1 } }, events: 1, bytes: 10, lastCommitTs: null, schemaChanges: [],
+    batchId: 'b1', spoolDir: `/nonexistent/${name}`, counts: { 's.t': { insert: 1 } }, events: 1, bytes: 10, lastCommitTs: null, schemaChanges: [],
   });
   return {
     preparePipeline: () => asActivity(() => Promise.resolve({ checkpoint: start, warnings: [], tables: ['s.t'] })),

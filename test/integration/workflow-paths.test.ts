@@ -30,11 +30,18 @@ function indexOf(p: Position | null | undefined): number {
 }
 
 interface Script {
-  /** `from` of every capture, as batch indexes. */
+  /** The stored checkpoint every capture started from, as batch indexes. */
   captures: number[];
   loads: string[];
   /** Batch ids whose first load is refused as stale (another worker loaded it, say). */
   staleOnce: Set<string>;
+  prepares: number;
+  /** The checkpoint stored in the fake DuckDB, written by loads. */
+  stored: Checkpoint;
+}
+
+function script(staleOnce: string[] = []): Script {
+  return { captures: [], loads: [], staleOnce: new Set(staleOnce), prepares: 0, stored: { position: pos(0), batchId: '' } };
 }
 
 /**
@@ -42,19 +49,25 @@ interface Script {
  * recording what the workflow asked of them. Wrapped in `asActivity` like the real ones.
  */
 function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
-  const script = (name: string): Script => {
+  const of = (name: string): Script => {
     let s = scripts.get(name);
-    if (s === undefined) scripts.set(name, (s = { captures: [], loads: [], staleOnce: new Set() }));
+    if (s === undefined) scripts.set(name, (s = script()));
     return s;
   };
   return {
-    preparePipeline: () => asActivity(() => Promise.resolve({ checkpoint: { position: pos(0), batchId: '' }, warnings: [], tables: ['s.t'] })),
+    preparePipeline: ({ spec }) =>
+      asActivity(() => {
+        const s = of(spec.name);
+        s.prepares++;
+        return Promise.resolve({ checkpoint: s.stored, warnings: [], tables: ['s.t'] });
+      }),
     sourcePosition: () => asActivity(() => Promise.resolve(pos(BATCHES))),
-    captureBatch: ({ spec, from, until }) =>
+    captureBatch: ({ spec, until }) =>
       asActivity(async () => {
-        const n = indexOf(from?.position);
-        script(spec.name).captures.push(n);
-        const at: Checkpoint = from ?? { position: pos(0), batchId: '' };
+        const s = of(spec.name);
+        const at = s.stored;
+        const n = indexOf(at.position);
+        s.captures.push(n);
         if (until !== undefined && until !== null && n >= indexOf(until)) {
           return { batch: null, checkpoint: at, reachedTarget: true, position: at.position?.kind === 'pg' ? at.position.lsn : null, lagBytes: 0 };
         }
@@ -63,19 +76,20 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
           return { batch: null, checkpoint: at, reachedTarget: false, position: null, lagBytes: 0 };
         }
         const batch: BatchSummary = {
-          batchId: `b${n + 1}`, spoolDir: '/nonexistent', from: at, to: { position: pos(n + 1), batchId: `b${n + 1}` },
+          batchId: `b${n + 1}`, spoolDir: '/nonexistent',
           counts: { 's.t': { insert: 10 } }, events: 10, bytes: 100, lastCommitTs: null, schemaChanges: [],
         };
         return { batch, checkpoint: at, reachedTarget: false, position: null, lagBytes: 0 };
       }),
     loadBatch: ({ spec, batch }) =>
       asActivity(() => {
-        const s = script(spec.name);
+        const s = of(spec.name);
         if (s.staleOnce.delete(batch.batchId)) {
           throw new StaleBatchError(`batch ${batch.batchId} does not start at the stored checkpoint`, 'capture again from the checkpoint');
         }
         s.loads.push(batch.batchId);
-        return Promise.resolve({ checkpoint: batch.to, skipped: false, counts: batch.counts, position: null });
+        s.stored = { position: pos(Number(batch.batchId.slice(1))), batchId: batch.batchId };
+        return Promise.resolve({ checkpoint: s.stored, skipped: false, counts: batch.counts, position: null });
       }),
   };
 }
@@ -112,7 +126,7 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
   const client = () => server.env.client;
 
   test('a stale batch is captured again from the checkpoint: not counted, not parked, nothing skipped', { timeout: 60_000 }, async () => {
-    scripts.set('wf_stale', { captures: [], loads: [], staleOnce: new Set(['b2']) });
+    scripts.set('wf_stale', script(['b2']));
     await startPipelineWorkflow(client(), TQ, spec('wf_stale'));
     const status = await waitForStatus(client(), 'wf_stale', 'every batch loaded', (s) => s.batches === BATCHES);
     const s = scripts.get('wf_stale')!;
@@ -140,6 +154,8 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     const s = scripts.get('wf_can')!;
     assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5'], 'each batch once, in order, across runs');
     assert.deepEqual(s.captures.slice(0, BATCHES), [0, 1, 2, 3, 4], 'each run starts where the last one left off');
+    assert.equal(s.prepares, 1, 'later runs do not prepare again: the checkpoint came along');
+    assert.equal(indexOf(status.checkpoint?.position), BATCHES);
     assert.equal(status.events, BATCHES * 10);
     assert.deepEqual(status.counts, { 's.t': { insert: BATCHES * 10 } });
     const handle = pipelineHandle(client(), 'wf_can');

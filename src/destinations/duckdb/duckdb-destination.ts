@@ -20,10 +20,8 @@ import { segmentError } from './duckdb-errors.js';
 import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
 import { resolveKeyMoves } from './duckdb-key-moves.js';
 import { SchemaEvolver } from './duckdb-schema.js';
-import { dropStage, STAGE_TABLE, stageSpoolFile, stageStats, unsentColumns } from './duckdb-stage.js';
+import { dropStage, STAGE_TABLE, stageSegment, stageStats, unsentColumns } from './duckdb-stage.js';
 import { TableRegistry, type WriteStyle } from './duckdb-tables.js';
-
-export type DuckDBApplyOptions = ApplyOptions;
 
 const HEARTBEAT_MS = 2_000;
 
@@ -61,7 +59,7 @@ export class DuckDBDestination implements Destination {
     );
   }
 
-  async applyBatch(manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+  async applyBatch(manifest: BatchManifest, options: ApplyOptions): Promise<ApplyResult> {
     const beat = (): void => {
       try {
         options.heartbeat();
@@ -100,7 +98,7 @@ export class DuckDBDestination implements Destination {
     await this.session.close();
   }
 
-  private async applyInTransaction(db: SqlRunner, manifest: BatchManifest, options: DuckDBApplyOptions): Promise<ApplyResult> {
+  private async applyInTransaction(db: SqlRunner, manifest: BatchManifest, options: ApplyOptions): Promise<ApplyResult> {
     await db.run('BEGIN TRANSACTION');
     try {
       const stored = await readStoredCheckpoint(db, manifest.pipeline);
@@ -140,7 +138,7 @@ export class DuckDBDestination implements Destination {
     registry: TableRegistry,
     manifest: BatchManifest,
     segment: Segment,
-    options: DuckDBApplyOptions,
+    options: ApplyOptions,
     written: Set<string>,
   ): Promise<string[]> {
     const file = segment.kind === 'rows' ? segment.file : segment.kind;
@@ -174,7 +172,7 @@ export class DuckDBDestination implements Destination {
         await (style === 'merge' ? truncateMerged(db, table.ref, segment) : truncateAppended(db, table.ref, segment));
         return table.notes;
       }
-      await stageSpoolFile(db, path.resolve(options.spoolDir, segment.file));
+      await stageSegment(db, options.spoolDir, segment);
       const plan = { schema: segment.schema, table, stage: STAGE_TABLE };
       const { keyMoves } = await stageStats(db);
       if (keyMoves > 0) await resolveKeyMoves(db, plan, style);
@@ -200,10 +198,9 @@ function requireNoRowsYet(manifest: BatchManifest, table: string, written: Set<s
   );
 }
 
-/** Keyless tables and tables listed in `appendTables` are written one row per change. */
+/** Keyless tables are written one row per change, whatever the mode. */
 function writeStyle(segment: RowSegment | TruncateSegment | SchemaSegment, options: ApplyOptions): WriteStyle {
-  if (options.mode === 'append' || segment.schema.primaryKey.length === 0) return 'append';
-  return options.appendTables?.includes(segment.table) === true ? 'append' : 'merge';
+  return options.mode === 'append' || segment.schema.primaryKey.length === 0 ? 'append' : 'merge';
 }
 
 async function inTransaction<T>(db: SqlRunner, work: () => Promise<T>): Promise<T> {
@@ -226,13 +223,16 @@ const shared = new Map<string, Promise<DuckDBDestination>>();
  */
 export function openDuckDBDestination(file: string): Promise<DuckDBDestination> {
   const key = file === ':memory:' ? file : path.resolve(file);
-  let opening = shared.get(key);
-  if (opening === undefined) {
-    opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, () => shared.delete(key)));
-    shared.set(key, opening);
-    // A failed open (e.g. a busy file) is not cached: the next call tries again.
-    opening.catch(() => shared.delete(key));
-  }
+  const cached = shared.get(key);
+  if (cached !== undefined) return cached;
+  // Closing (or failing to open) forgets this destination, not one opened for the file since.
+  const forget = (): void => {
+    if (shared.get(key) === opening) shared.delete(key);
+  };
+  const opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, forget));
+  shared.set(key, opening);
+  // A failed open (e.g. a busy file) is not cached: the next call tries again.
+  opening.catch(forget);
   return opening;
 }
 

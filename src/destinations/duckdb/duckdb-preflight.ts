@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DestinationError } from '../../errors.js';
+import { spoolBaseDir } from '../../staging/spool-paths.js';
 
 /** DuckDB database files carry these bytes at offset 8 (after the header checksum). */
 const DUCKDB_MAGIC = 'DUCK';
@@ -46,7 +47,7 @@ export async function checkDestination(file: string, fs: PreflightFs = nodeFs): 
   const dir = path.dirname(abs);
   await checkDirectory(abs, dir, fs);
   await checkDatabaseFile(abs, fs);
-  await checkSpoolDirectory(`${abs}-spool`, fs);
+  await checkSpoolDirectory(spoolBaseDir(abs), fs);
 }
 
 async function checkDirectory(abs: string, dir: string, fs: PreflightFs): Promise<void> {

@@ -1,6 +1,6 @@
-import { access } from 'node:fs/promises';
-import { StaleBatchError } from '../../errors.js';
-import { SPOOL_JSON_COLUMNS } from '../../staging/spool-format.js';
+import type { RowSegment } from '../../model/batch.js';
+import type { SpoolField } from '../../staging/spool-format.js';
+import { stagedSegment, type StagedSegment } from '../../staging/spool-reader.js';
 import type { SqlRunner } from './duckdb-connection.js';
 import { quoteLiteral } from './duckdb-sql.js';
 
@@ -10,19 +10,20 @@ export const STAGE_TABLE = '__ducktail_stage';
 /** Large enough for any row the capture accepts (one spool line is one JSON object). */
 const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
 
+/** `read_json` spellings of the staging formats and field types. */
+const JSON_FORMATS: Record<StagedSegment['format'], string> = { ndjson: 'newline_delimited' };
+const DUCK_TYPES: Record<SpoolField['type'], string> = { int64: 'BIGINT', text: 'VARCHAR', 'int32[]': 'INTEGER[]', 'text[]': 'VARCHAR[]' };
+
 /**
- * Reads a spool file into `STAGE_TABLE` with DuckDB's own JSON reader: values stay text until the
- * merge or append casts them, and no row passes through JavaScript.
+ * Reads a staged row segment into `STAGE_TABLE` with DuckDB's own JSON reader: values stay text
+ * until the merge or append casts them, and no row passes through JavaScript.
  */
-export async function stageSpoolFile(db: SqlRunner, file: string): Promise<void> {
-  try {
-    await access(file);
-  } catch {
-    throw new StaleBatchError(`staged rows ${file} are gone`, 'nothing to do: the pipeline captures the batch again');
-  }
+export async function stageSegment(db: SqlRunner, spoolDir: string, segment: RowSegment): Promise<void> {
+  const staged = await stagedSegment(spoolDir, segment);
+  const columns = `{${staged.fields.map((f) => `${f.name}: '${DUCK_TYPES[f.type]}'`).join(', ')}}`;
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS SELECT * FROM read_json(${quoteLiteral(file)},
-       format = 'newline_delimited', columns = ${SPOOL_JSON_COLUMNS}, maximum_object_size = ${MAX_OBJECT_BYTES})`,
+    `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS SELECT * FROM read_json([${staged.files.map(quoteLiteral).join(', ')}],
+       format = '${JSON_FORMATS[staged.format]}', columns = ${columns}, maximum_object_size = ${MAX_OBJECT_BYTES})`,
   );
 }
 

@@ -1,17 +1,14 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
-import type { ApplyResult } from '../../../src/destinations/destination.js';
-import {
-  openDuckDBDestination,
-  type DuckDBApplyOptions,
-  type DuckDBDestination,
-} from '../../../src/destinations/duckdb/duckdb-destination.js';
+import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destination.js';
+import { openDuckDBDestination, type DuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
 import type { BatchManifest } from '../../../src/model/batch.js';
 import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
+import { readManifest } from '../../../src/staging/spool-reader.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 
 /** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
@@ -54,17 +51,16 @@ export class Harness {
     }
     const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId };
     await writer.finish(to, []);
-    const manifest = JSON.parse(await readFile(path.join(spoolDir, 'manifest.json'), 'utf8')) as BatchManifest;
-    return { manifest, spoolDir };
+    return { manifest: await readManifest(spoolDir), spoolDir };
   }
 
   /** Stages and applies `steps`; on success the harness moves to the batch's checkpoint. */
-  async apply(steps: Step[], options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+  async apply(steps: Step[], options: Partial<ApplyOptions> = {}): Promise<ApplyResult> {
     const { manifest, spoolDir } = await this.stage(steps);
     return this.applyStaged(manifest, spoolDir, options);
   }
 
-  async applyStaged(manifest: BatchManifest, spoolDir: string, options: Partial<DuckDBApplyOptions> = {}): Promise<ApplyResult> {
+  async applyStaged(manifest: BatchManifest, spoolDir: string, options: Partial<ApplyOptions> = {}): Promise<ApplyResult> {
     const result = await this.dest.applyBatch(manifest, { mode: 'merge', heartbeat: () => undefined, spoolDir, ...options });
     this.checkpoint = result.checkpoint;
     return result;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { BatchManifest } from '../../../src/model/batch.js';
 import type { TableSchema } from '../../../src/model/table-schema.js';
-import type { SpoolLine } from '../../../src/staging/spool-format.js';
+import { SPOOL_FIELDS, type SpoolLine } from '../../../src/staging/spool-format.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 import { tempDir } from '../../helpers/pipelines.js';
 
@@ -49,6 +49,7 @@ test('spool: segments per schema run, truncates in order, unsent values, manifes
   assert.ok(first.kind === 'rows');
   const lines = (await readFile(path.join(dir, first.file), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as SpoolLine);
   assert.deepEqual(lines[1], { n: 1, o: 'u', q: 1, p: '0/10', t: base.commitTs, u: [1], c: ['1', null], k: null });
+  assert.deepEqual(Object.keys(lines[1] ?? {}), SPOOL_FIELDS.map((f) => f.name), 'lines carry the fields readers declare, in order');
   assert.deepEqual(manifest.to, to);
 });
 

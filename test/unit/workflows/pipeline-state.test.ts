@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addCounts, describeSnapshot, initialState, keepLast } from '../../../src/workflows/pipeline-state.js';
+import { addCounts, batchesPerRun, DEFAULT_BATCHES_PER_RUN, describeSnapshot, initialState, keepLast } from '../../../src/workflows/pipeline-state.js';
 
 test('addCounts sums per table and operation', () => {
   const total = addCounts({ 'a.t': { insert: 2 } }, { 'a.t': { insert: 3, delete: 1 }, 'a.u': { update: 4 } });
@@ -9,6 +9,13 @@ test('addCounts sums per table and operation', () => {
 
 test('keepLast keeps the newest entries', () => {
   assert.deepEqual(keepLast([1, 2, 3], [4, 5], 3), [3, 4, 5]);
+});
+
+test('batchesPerRun comes from the memo when it is a positive integer', () => {
+  assert.equal(batchesPerRun({ batchesPerRun: 4 }), 4);
+  for (const memo of [undefined, {}, { batchesPerRun: 0 }, { batchesPerRun: 2.5 }, { batchesPerRun: '4' }]) {
+    assert.equal(batchesPerRun(memo), DEFAULT_BATCHES_PER_RUN);
+  }
 });
 
 test('describeSnapshot summarises table progress', () => {

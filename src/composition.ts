@@ -1,0 +1,80 @@
+import type { Destination } from './destinations/destination.js';
+import { openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
+import { checkDestination } from './destinations/duckdb/duckdb-preflight.js';
+import { ConfigError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { PipelineSpec } from './model/pipeline-spec.js';
+import { MysqlSource } from './sources/mysql/mysql-source.js';
+import { PostgresSource } from './sources/postgres/postgres-source.js';
+import type { SourceConnector } from './sources/source-connector.js';
+import type { SourceDeps } from './sources/source-deps.js';
+import { SourceRegistry } from './sources/source-registry.js';
+
+/**
+ * The sources and destinations of pipelines, built from their specs. The worker's activities,
+ * `ducktail dev` and the CLI commands get them here: this module is the only one that names the
+ * connector classes.
+ */
+export interface PipelineConnectors {
+  /** The pipeline's source, opened once and reused by later calls until its spec changes. */
+  source(spec: PipelineSpec): Promise<SourceConnector>;
+  /**
+   * Checks that the pipeline's destination can be used, creating nothing; throws a
+   * non-retryable `DestinationError` with the fix when it cannot.
+   */
+  checkDestination(spec: PipelineSpec): Promise<void>;
+  /** The pipeline's destination, shared by every pipeline writing the same file in this process. */
+  destination(spec: PipelineSpec): Promise<Destination>;
+  /** Closes every source and destination opened through this object. */
+  close(): Promise<void>;
+}
+
+export interface ConnectorDeps {
+  logger: Logger;
+  /** Where `source.passwordEnv` is looked up (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
+  const env = deps.env ?? process.env;
+  const sources = new SourceRegistry((spec) => createSource(spec, { password: sourcePassword(spec, env), logger: deps.logger }));
+  const destinations = new Set<Destination>();
+  return {
+    source: (spec) => sources.get(spec),
+    checkDestination: (spec) => checkDestination(spec.destination.path),
+    async destination(spec) {
+      const dest = await openDuckDBDestination(spec.destination.path);
+      destinations.add(dest);
+      return dest;
+    },
+    async close() {
+      await sources.closeAll();
+      const opened = [...destinations];
+      destinations.clear();
+      for (const dest of opened) await dest.close();
+    },
+  };
+}
+
+function createSource(spec: PipelineSpec, deps: SourceDeps): SourceConnector {
+  switch (spec.source.kind) {
+    case 'postgres':
+      return new PostgresSource(spec, deps);
+    case 'mysql':
+      return new MysqlSource(spec, deps);
+  }
+}
+
+/** The source password from the environment variable `source.passwordEnv` names, if it names one. */
+function sourcePassword(spec: PipelineSpec, env: NodeJS.ProcessEnv): string | undefined {
+  const name = spec.source.passwordEnv;
+  if (name === undefined) return undefined;
+  const value = env[name];
+  if (value === undefined) {
+    throw new ConfigError(
+      `pipeline ${spec.name}: source.passwordEnv names ${name}, but the worker's environment has no ${name}`,
+      `export ${name}=... in the environment of the process running the worker (ducktail worker / ducktail dev)`,
+    );
+  }
+  return value;
+}

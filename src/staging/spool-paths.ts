@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
+
+/** The file that makes a staged batch visible to the load, written last (see `BatchManifest`). */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Where the batches of every pipeline writing the DuckDB file `destinationPath` are staged. */
+export function spoolBaseDir(destinationPath: string): string {
+  return `${destinationPath}-spool`;
+}
+
+/** Staged batches live beside the DuckDB file, so a load after a worker restart finds them. */
+export function spoolRoot(spec: PipelineSpec): string {
+  return `${spoolBaseDir(spec.destination.path)}${path.sep}${spec.name}`;
+}
+
+/** The directory of one staged batch. */
+export function batchDir(spec: PipelineSpec, batchId: string): string {
+  return path.join(spoolRoot(spec), batchId);
+}
+
+/** The name of a batch's `index`th segment file (0-based, in manifest order). */
+export function segmentFileName(index: number): string {
+  return `${String(index).padStart(5, '0')}.ndjson`;
+}
+
+export function newBatchId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Removes staged batches left by captures whose load never ran (the workflow re-captures them). */
+export async function removeOldSpools(spec: PipelineSpec): Promise<void> {
+  const root = spoolRoot(spec);
+  const entries = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(entries.map((e) => rm(path.join(root, e), { recursive: true, force: true })));
+}
