@@ -39,6 +39,8 @@ const after1: Checkpoint = { position: { kind: 'pg', lsn: '0/20', ackLsn: '0/20'
 interface Calls {
   prepares: number;
   captures: number;
+  /** Load attempts, over all executions. */
+  loads: number;
   /** The highest load attempt seen. */
   loadAttempts: number;
 }
@@ -54,7 +56,7 @@ function mockActivities(behaviour: Map<string, Behaviours>, loaded: Set<string>,
   });
   const called = (name: string): Calls => {
     let c = calls.get(name);
-    if (c === undefined) calls.set(name, (c = { prepares: 0, captures: 0, loadAttempts: 0 }));
+    if (c === undefined) calls.set(name, (c = { prepares: 0, captures: 0, loads: 0, loadAttempts: 0 }));
     return c;
   };
   return {
@@ -77,6 +79,7 @@ function mockActivities(behaviour: Map<string, Behaviours>, loaded: Set<string>,
       asActivity(() => {
         const { attempt } = Context.current().info;
         const c = called(spec.name);
+        c.loads++;
         c.loadAttempts = Math.max(c.loadAttempts, attempt);
         behaviour.get(spec.name)?.load?.(attempt);
         loaded.add(spec.name);
@@ -142,6 +145,35 @@ describe('pipeline workflow: failures, parking, resume and stop (mocked activiti
     await pipelineHandle(client(), 'wf_park').cancel();
     const result = (await pipelineHandle(client(), 'wf_park').result());
     assert.equal(result.phase, 'stopped');
+  });
+
+  test('resume without a fix retries once and parks again (no retry loop); resume after the fix continues', { timeout: 60_000 }, async () => {
+    let fixed = false;
+    behaviour.set('wf_repark', {
+      load: () => {
+        if (!fixed) throw new BadValueError('loading s.t: value out of range', 'fix the value at the source');
+      },
+    });
+    await startPipelineWorkflow(client(), TQ, spec('wf_repark'));
+    const handle = pipelineHandle(client(), 'wf_repark');
+    const loads = () => calls.get('wf_repark')?.loads ?? 0;
+    const first = await waitForStatus(client(), 'wf_repark', 'parked', (s) => s.phase === 'failed');
+    assert.equal(loads(), 1);
+
+    await handle.signal(resumeSignal);
+    const again = await waitForStatus(client(), 'wf_repark', 'parked again', (s) => s.phase === 'failed' && s.lastError?.at !== first.lastError?.at);
+    assert.equal(again.lastError?.type, 'BadValueError');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(loads(), 2, 'one retry per resume');
+    assert.equal((await pipelineStatus(client(), 'wf_repark')).phase, 'failed');
+
+    fixed = true;
+    await handle.signal(resumeSignal);
+    const resumed = await waitForStatus(client(), 'wf_repark', 'loaded after the fix', (s) => s.batches === 1);
+    assert.equal(resumed.lastError, null);
+    assert.equal(loads(), 3);
+    await handle.cancel();
+    assert.equal((await handle.result()).phase, 'stopped');
   });
 
   test('an unclassified error that repeats shows in status at once, then parks as RepeatedFailure; stop then completes', async () => {
