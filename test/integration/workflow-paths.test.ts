@@ -37,14 +37,17 @@ interface Script {
   loads: string[];
   /** Batch ids whose first load is refused as stale (another worker loaded it, say). */
   staleOnce: Set<string>;
+  /** Batch indexes whose first capture is refused as stale (its spool went missing, say). */
+  staleCaptureOnce: Set<number>;
   /** Batch ids whose loads fail with a bad value (non-retryable) until taken out. */
   refuse: Set<string>;
   /** How often the source position was asked for (catch-up targets). */
   positionReads: number;
+  prepares: number;
 }
 
 function newScript(script: Partial<Script> = {}): Script {
-  return { captures: [], loads: [], staleOnce: new Set(), refuse: new Set(), positionReads: 0, ...script };
+  return { captures: [], loads: [], staleOnce: new Set(), staleCaptureOnce: new Set(), refuse: new Set(), positionReads: 0, prepares: 0, ...script };
 }
 
 /**
@@ -58,7 +61,11 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
     return s;
   };
   return {
-    preparePipeline: () => asActivity(() => Promise.resolve({ checkpoint: { position: pos(0), batchId: '' }, warnings: [], tables: ['s.t'] })),
+    preparePipeline: ({ spec }) =>
+      asActivity(() => {
+        script(spec.name).prepares++;
+        return Promise.resolve({ checkpoint: { position: pos(0), batchId: '' }, warnings: [], tables: ['s.t'] });
+      }),
     sourcePosition: ({ spec }) =>
       asActivity(() => {
         script(spec.name).positionReads++;
@@ -67,7 +74,11 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
     captureBatch: ({ spec, from, until }) =>
       asActivity(async () => {
         const n = indexOf(from?.position);
-        script(spec.name).captures.push(n);
+        const s = script(spec.name);
+        s.captures.push(n);
+        if (s.staleCaptureOnce.delete(n)) {
+          throw new StaleBatchError(`the checkpoint moved while batch ${n + 1} was captured`, 'capture again from the checkpoint');
+        }
         const at: Checkpoint = from ?? { position: pos(0), batchId: '' };
         if (until !== undefined && until !== null && n >= indexOf(until)) {
           return { batch: null, checkpoint: at, reachedTarget: true, position: at.position?.kind === 'pg' ? at.position.lsn : null, lagBytes: 0 };
@@ -140,6 +151,18 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.equal(((await pipelineHandle(client(), 'wf_stale').result())).phase, 'stopped');
   });
 
+  test('a capture refused as stale is captured again from the checkpoint, not parked', { timeout: 60_000 }, async () => {
+    scripts.set('wf_stale_capture', newScript({ staleCaptureOnce: new Set([2]) }));
+    await startPipelineWorkflow(client(), TQ, spec('wf_stale_capture'));
+    const status = await waitForStatus(client(), 'wf_stale_capture', 'every batch loaded', (s) => s.batches === BATCHES);
+    const s = scripts.get('wf_stale_capture')!;
+    assert.deepEqual(s.captures.slice(0, 4), [0, 1, 2, 2]);
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.equal(status.lastError, null);
+    await pipelineHandle(client(), 'wf_stale_capture').cancel();
+    assert.equal((await pipelineHandle(client(), 'wf_stale_capture').result()).phase, 'stopped');
+  });
+
   test('a catch-up run loads up to the source position at its start, then completes as caught-up', { timeout: 60_000 }, async () => {
     await startPipelineWorkflow(client(), TQ, spec('wf_catch_up'), { catchUp: true });
     const result = (await pipelineHandle(client(), 'wf_catch_up').result());
@@ -177,6 +200,19 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     }
   });
 
+  test('a catch-up run that continues as new keeps its target and completes as caught-up at it', { timeout: 60_000 }, async () => {
+    await startPipelineWorkflow(client(), TQ, spec('wf_catch_up_can'), { catchUp: true, batchesPerRun: 2 });
+    const result = await pipelineHandle(client(), 'wf_catch_up_can').result();
+    const s = scripts.get('wf_catch_up_can')!;
+    assert.equal(result.phase, 'caught-up');
+    assert.equal(result.runs, 3);
+    assert.equal(result.batches, BATCHES);
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.equal(indexOf(result.catchUpTarget), BATCHES);
+    assert.equal(s.positionReads, 1, 'the target is read once, in the first run');
+    assert.equal(s.prepares, 1);
+  });
+
   test('continue-as-new carries the checkpoint and the totals into the next run', { timeout: 60_000 }, async () => {
     await startPipelineWorkflow(client(), TQ, spec('wf_can'), { batchesPerRun: 2 });
     const status = await waitForStatus(client(), 'wf_can', 'every batch loaded over several runs', (s) => s.batches === BATCHES && s.runs >= 3);
@@ -185,6 +221,7 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.deepEqual(s.captures.slice(0, BATCHES), [0, 1, 2, 3, 4], 'each run starts where the last one left off');
     assert.equal(status.events, BATCHES * 10);
     assert.deepEqual(status.counts, { 's.t': { insert: BATCHES * 10 } });
+    assert.equal(s.prepares, 1, 'a carried checkpoint is not prepared again');
     const handle = pipelineHandle(client(), 'wf_can');
     await handle.cancel();
     assert.equal(((await handle.result())).phase, 'stopped');
