@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'mysql2/promise';
 import { stringify } from 'yaml';
-import type { DevServer } from '../../src/temporal/dev-server.js';
+import { findTemporalCli, type DevServer } from '../../src/temporal/dev-server.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { asText, MY_E2E_DB, MY_HOST, MY_PORT, MY_USER, myConnect, mysqlSpec, myTextRows, resetMyDatabase, RUN_ID } from '../helpers/mysql.js';
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { inProcessWorker, runCli, testServer, type RunningWorker } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
-import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
+import { pipelineHandle, workflowId } from '../../src/temporal/pipeline-contract.js';
 
 /** The MERGE test selects a whole database (`db.*`), so new tables flow in: it gets its own. */
 const MERGE_DB = `${MY_E2E_DB}_m_${RUN_ID}`;
@@ -175,6 +176,13 @@ describe('MySQL/MariaDB → DuckDB pipeline (real MariaDB, DuckDB and Temporal)'
     await handle.cancel();
     const final = (await handle.result()) as { phase: string };
     assert.equal(final.phase, 'stopped', 'cancel is a graceful stop');
+    // Histories recorded here are replayed by test/integration/workflow-replay.test.ts.
+    if (process.env.DUCKTAIL_RECORD_HISTORY === '1') {
+      const cli = findTemporalCli();
+      assert.ok(cli !== undefined, 'recording needs the temporal CLI (npm run setup)');
+      const shown = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId(MERGE), '--address', server.address, '--output', 'json']);
+      await writeFile(new URL('../fixtures/histories/pipeline-mysql-merge-final-run.json', import.meta.url), shown);
+    }
   });
 
   test('APPEND: one row per change (snapshot, I/U/D, TRUNCATE, ADD/DROP COLUMN), nothing duplicated or missing', { timeout: 240_000 }, async () => {

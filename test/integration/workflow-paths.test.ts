@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { PipelineActivities } from '../../src/activities/activity-types.js';
 import { asActivity } from '../../src/activities/to-failure.js';
-import { StaleBatchError } from '../../src/errors.js';
+import { BadValueError, StaleBatchError } from '../../src/errors.js';
 import type { BatchSummary } from '../../src/model/batch.js';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
@@ -12,7 +14,7 @@ import type { DevServer } from '../../src/temporal/dev-server.js';
 import { workflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { pgSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { testServer } from '../helpers/temporal.js';
-import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
+import { pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = `wf-paths-${process.pid}`;
 /** Batches each fake source has to give. */
@@ -35,13 +37,22 @@ interface Script {
   loads: string[];
   /** Batch ids whose first load is refused as stale (another worker loaded it, say). */
   staleOnce: Set<string>;
+  /** Batch indexes whose first capture is refused as stale (its spool went missing, say). */
+  staleCaptureOnce: Set<number>;
+  /** Batch ids whose loads fail with a bad value (non-retryable) until taken out. */
+  refuse: Set<string>;
+  /** How often the source position was asked for (catch-up targets). */
+  positionReads: number;
   prepares: number;
   /** The checkpoint stored in the fake DuckDB, written by loads. */
   stored: Checkpoint;
 }
 
-function script(staleOnce: string[] = []): Script {
-  return { captures: [], loads: [], staleOnce: new Set(staleOnce), prepares: 0, stored: { position: pos(0), batchId: '' } };
+function newScript(script: Partial<Script> = {}): Script {
+  return {
+    captures: [], loads: [], staleOnce: new Set(), staleCaptureOnce: new Set(), refuse: new Set(), positionReads: 0, prepares: 0,
+    stored: { position: pos(0), batchId: '' }, ...script,
+  };
 }
 
 /**
@@ -51,7 +62,7 @@ function script(staleOnce: string[] = []): Script {
 function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
   const of = (name: string): Script => {
     let s = scripts.get(name);
-    if (s === undefined) scripts.set(name, (s = script()));
+    if (s === undefined) scripts.set(name, (s = newScript()));
     return s;
   };
   return {
@@ -61,13 +72,20 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
         s.prepares++;
         return Promise.resolve({ checkpoint: s.stored, warnings: [], tables: ['s.t'] });
       }),
-    sourcePosition: () => asActivity(() => Promise.resolve(pos(BATCHES))),
+    sourcePosition: ({ spec }) =>
+      asActivity(() => {
+        of(spec.name).positionReads++;
+        return Promise.resolve(pos(BATCHES));
+      }),
     captureBatch: ({ spec, until }) =>
       asActivity(async () => {
         const s = of(spec.name);
         const at = s.stored;
         const n = indexOf(at.position);
         s.captures.push(n);
+        if (s.staleCaptureOnce.delete(n)) {
+          throw new StaleBatchError(`the checkpoint moved while batch ${n + 1} was captured`, 'capture again from the checkpoint');
+        }
         if (until !== undefined && until !== null && n >= indexOf(until)) {
           return { batch: null, checkpoint: at, reachedTarget: true, position: at.position?.kind === 'pg' ? at.position.lsn : null, lagBytes: 0 };
         }
@@ -87,6 +105,7 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
         if (s.staleOnce.delete(batch.batchId)) {
           throw new StaleBatchError(`batch ${batch.batchId} does not start at the stored checkpoint`, 'capture again from the checkpoint');
         }
+        if (s.refuse.has(batch.batchId)) throw new BadValueError(`loading ${batch.batchId}: value out of range`, 'fix the value at the source');
         s.loads.push(batch.batchId);
         s.stored = { position: pos(Number(batch.batchId.slice(1))), batchId: batch.batchId };
         return Promise.resolve({ checkpoint: s.stored, skipped: false, counts: batch.counts, position: null });
@@ -126,7 +145,7 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
   const client = () => server.env.client;
 
   test('a stale batch is captured again from the checkpoint: not counted, not parked, nothing skipped', { timeout: 60_000 }, async () => {
-    scripts.set('wf_stale', script(['b2']));
+    scripts.set('wf_stale', newScript({ staleOnce: new Set(['b2']) }));
     await startPipelineWorkflow(client(), TQ, spec('wf_stale'));
     const status = await waitForStatus(client(), 'wf_stale', 'every batch loaded', (s) => s.batches === BATCHES);
     const s = scripts.get('wf_stale')!;
@@ -139,6 +158,18 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.equal(((await pipelineHandle(client(), 'wf_stale').result())).phase, 'stopped');
   });
 
+  test('a capture refused as stale is captured again from the checkpoint, not parked', { timeout: 60_000 }, async () => {
+    scripts.set('wf_stale_capture', newScript({ staleCaptureOnce: new Set([2]) }));
+    await startPipelineWorkflow(client(), TQ, spec('wf_stale_capture'));
+    const status = await waitForStatus(client(), 'wf_stale_capture', 'every batch loaded', (s) => s.batches === BATCHES);
+    const s = scripts.get('wf_stale_capture')!;
+    assert.deepEqual(s.captures.slice(0, 4), [0, 1, 2, 2]);
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.equal(status.lastError, null);
+    await pipelineHandle(client(), 'wf_stale_capture').cancel();
+    assert.equal((await pipelineHandle(client(), 'wf_stale_capture').result()).phase, 'stopped');
+  });
+
   test('a catch-up run loads up to the source position at its start, then completes as caught-up', { timeout: 60_000 }, async () => {
     await startPipelineWorkflow(client(), TQ, spec('wf_catch_up'), { catchUp: true });
     const result = (await pipelineHandle(client(), 'wf_catch_up').result());
@@ -146,6 +177,47 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.equal(result.batches, BATCHES);
     assert.deepEqual(scripts.get('wf_catch_up')!.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
     assert.equal(indexOf(result.checkpoint?.position), BATCHES);
+  });
+
+  test('a catch-up run parks on a failing load, keeps its target, and completes as caught-up after resume', { timeout: 60_000 }, async () => {
+    scripts.set('wf_catch_up_park', newScript({ refuse: new Set(['b3']) }));
+    await startPipelineWorkflow(client(), TQ, spec('wf_catch_up_park'), { catchUp: true });
+    const handle = pipelineHandle(client(), 'wf_catch_up_park');
+    const parked = await waitForStatus(client(), 'wf_catch_up_park', 'parked in failed', (s) => s.phase === 'failed');
+    const s = scripts.get('wf_catch_up_park')!;
+    assert.equal(parked.lastError?.type, 'BadValueError');
+    assert.match(parked.lastError?.message ?? '', /loading b3: value out of range/);
+    assert.equal(parked.batches, 2);
+    assert.deepEqual(s.loads, ['b1', 'b2']);
+    assert.equal(indexOf(parked.catchUpTarget), BATCHES);
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'a parked catch-up run waits; it does not complete or fail');
+
+    s.refuse.clear();
+    await handle.signal(resumeSignal);
+    const result = await handle.result();
+    assert.equal(result.phase, 'caught-up');
+    assert.equal(result.batches, BATCHES);
+    assert.equal(result.lastError, null);
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5'], 'the refused batch is loaded on resume, then the rest');
+    assert.equal(indexOf(result.checkpoint?.position), BATCHES);
+    assert.equal(s.positionReads, 1, 'the target is the source position at the start, not re-read after the park');
+    // Replayed by test/integration/workflow-replay.test.ts: a run that parked, resumed and completed.
+    if (process.env.DUCKTAIL_RECORD_HISTORY === '1') {
+      await writeFile(new URL('../fixtures/histories/pipeline-catch-up-parked-resumed.json', import.meta.url), historyToJSON(await handle.fetchHistory()));
+    }
+  });
+
+  test('a catch-up run that continues as new keeps its target and completes as caught-up at it', { timeout: 60_000 }, async () => {
+    await startPipelineWorkflow(client(), TQ, spec('wf_catch_up_can'), { catchUp: true, batchesPerRun: 2 });
+    const result = await pipelineHandle(client(), 'wf_catch_up_can').result();
+    const s = scripts.get('wf_catch_up_can')!;
+    assert.equal(result.phase, 'caught-up');
+    assert.equal(result.runs, 3);
+    assert.equal(result.batches, BATCHES);
+    assert.deepEqual(s.loads, ['b1', 'b2', 'b3', 'b4', 'b5']);
+    assert.equal(indexOf(result.catchUpTarget), BATCHES);
+    assert.equal(s.positionReads, 1, 'the target is read once, in the first run');
+    assert.equal(s.prepares, 1);
   });
 
   test('continue-as-new carries the checkpoint and the totals into the next run', { timeout: 60_000 }, async () => {
@@ -158,6 +230,7 @@ describe('pipeline workflow: stale batches, catch-up and continue-as-new (mocked
     assert.equal(indexOf(status.checkpoint?.position), BATCHES);
     assert.equal(status.events, BATCHES * 10);
     assert.deepEqual(status.counts, { 's.t': { insert: BATCHES * 10 } });
+    assert.equal(s.prepares, 1, 'a carried checkpoint is not prepared again');
     const handle = pipelineHandle(client(), 'wf_can');
     await handle.cancel();
     assert.equal(((await handle.result())).phase, 'stopped');
