@@ -53,3 +53,27 @@ export function streamOutcome(from: Checkpoint, to: Position, moved: boolean, sc
   const first = from.position === null || from.snapshot !== undefined; // the first stream batch after a snapshot
   return { to: moved || first ? { position: to, batchId: from.batchId } : from, schemaChanges };
 }
+
+/**
+ * A snapshot that starts over from a new consistent point (`next`, described as `nextAt`) because
+ * the interrupted one can no longer be read: what that copy loaded (rows staged at `oldAt`) is
+ * discarded in this batch. Returns the outcome and how many rows are discarded.
+ */
+export function snapshotStartedOver(
+  from: Checkpoint,
+  old: SnapshotProgress,
+  oldAt: string,
+  next: SnapshotProgress,
+  nextAt: string,
+  sink: BatchSink,
+): { outcome: CaptureOutcome; discardedRows: number } {
+  for (const t of old.tables) if (t.rows > 0) sink.discardSnapshot(t.table, oldAt);
+  const discardedRows = old.tables.reduce((n, t) => n + t.rows, 0);
+  return {
+    outcome: {
+      to: { position: null, batchId: from.batchId, snapshot: next },
+      schemaChanges: [`initial snapshot started over at ${nextAt} after an interruption (${discardedRows} rows copied before are replaced)`],
+    },
+    discardedRows,
+  };
+}

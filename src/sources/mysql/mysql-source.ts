@@ -6,7 +6,7 @@ import type { TableSchema } from '../../model/table-schema.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
-import { captureBatch, snapshotOutcome, streamOutcome } from '../capture-core.js';
+import { captureBatch, snapshotOutcome, snapshotStartedOver, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
 import { SchemaTracker } from '../schema-tracker.js';
 import { toDucktailError } from './mysql-errors.js';
@@ -230,15 +230,12 @@ export class MysqlSource implements SourceConnector {
    */
   private async restartSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink): Promise<CaptureOutcome> {
     const old = asMysqlPosition(snapshot.startPosition);
-    const next = await this.prepare();
-    for (const t of snapshot.tables) if (t.rows > 0) sink.discardSnapshot(t.table, formatEventPosition(old.file, old.pos));
-    const copied = snapshot.tables.reduce((n, t) => n + t.rows, 0);
-    const at = next.snapshot === undefined ? '?' : formatMysqlPosition(asMysqlPosition(next.snapshot.startPosition));
-    this.logger.warn({ discardedRows: copied, start: at }, 'the snapshot was interrupted and its transaction is gone: copying again from a new consistent snapshot');
-    return {
-      to: { ...next, batchId: from.batchId },
-      schemaChanges: [`initial snapshot started over at ${at} after an interruption (${copied} rows copied before are replaced)`],
-    };
+    const next = (await this.prepare()).snapshot;
+    if (next === undefined) throw new Error('a snapshot restarts only while snapshot.enabled');
+    const at = formatMysqlPosition(asMysqlPosition(next.startPosition));
+    const { outcome, discardedRows } = snapshotStartedOver(from, snapshot, formatEventPosition(old.file, old.pos), next, at, sink);
+    this.logger.warn({ discardedRows, start: at }, 'the snapshot was interrupted and its transaction is gone: copying again from a new consistent snapshot');
+    return outcome;
   }
 
   /** The current shape of every selected table, from information_schema. */

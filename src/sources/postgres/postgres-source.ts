@@ -7,7 +7,7 @@ import type { PgPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
-import { captureBatch, snapshotOutcome, streamOutcome } from '../capture-core.js';
+import { captureBatch, snapshotOutcome, snapshotStartedOver, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
@@ -82,12 +82,7 @@ export class PostgresSource implements SourceConnector {
       const created = await createSlot(this.clientConfig(), this.source.slot, this.spec.snapshot.enabled);
       start = positions.boundaryPosition(created.consistentPoint);
       this.log.info({ slot: this.source.slot, consistentPoint: start.lsn }, 'created replication slot');
-      if (created.holder !== null && created.snapshotName !== null) {
-        await this.dropExported();
-        const holder = created.holder;
-        holder.on('end', () => this.exported?.holder === holder && (this.exported = null));
-        this.exported = { holder, name: created.snapshotName, start };
-      }
+      await this.holdExported(created, start);
     }
     if (!this.spec.snapshot.enabled) return { position: start, batchId: '' };
     const consistent = this.exported !== null && positions.comparePgPositions(this.exported.start, start) === 0;
@@ -212,20 +207,13 @@ export class PostgresSource implements SourceConnector {
     await dropSlot(client, this.source.slot);
     const created = await createSlot(this.clientConfig(), this.source.slot, true);
     const start = positions.boundaryPosition(created.consistentPoint);
-    if (created.holder !== null && created.snapshotName !== null) {
-      const holder = created.holder;
-      holder.on('end', () => this.exported?.holder === holder && (this.exported = null));
-      this.exported = { holder, name: created.snapshotName, start };
-    }
-    const old = positions.asPgPosition(snapshot.startPosition).lsn;
-    for (const t of snapshot.tables) if (t.rows > 0) sink.discardSnapshot(t.table, old);
+    await this.holdExported(created, start);
     const tables = (await listSelectedTables(client, this.selection)).map((t) => ({ table: `${t.schema}.${t.name}`, done: false, rows: 0 }));
-    const copied = snapshot.tables.reduce((n, t) => n + t.rows, 0);
-    this.log.warn({ slot: this.source.slot, discardedRows: copied, consistentPoint: start.lsn }, 'the snapshot was interrupted and its exported snapshot is gone: copying again from a new consistent point');
-    return {
-      to: { position: null, batchId: from.batchId, snapshot: { startPosition: start, tables, consistent: true } },
-      schemaChanges: [`initial snapshot started over at ${start.lsn} after an interruption (${copied} rows copied before are replaced)`],
-    };
+    const next = { startPosition: start, tables, consistent: true };
+    const old = positions.asPgPosition(snapshot.startPosition).lsn;
+    const { outcome, discardedRows } = snapshotStartedOver(from, snapshot, old, next, start.lsn, sink);
+    this.log.warn({ slot: this.source.slot, discardedRows, consistentPoint: start.lsn }, 'the snapshot was interrupted and its exported snapshot is gone: copying again from a new consistent point');
+    return outcome;
   }
 
   /** The open stream if it can continue after `from`; otherwise a new one from `from.ackLsn`. */
@@ -324,6 +312,15 @@ export class PostgresSource implements SourceConnector {
     this.stream = null;
     this.cursor = null;
     await stream?.close();
+  }
+
+  /** Keeps the snapshot a new slot exported, held by its idle replication connection, for the copy. */
+  private async holdExported(created: { holder: pg.Client | null; snapshotName: string | null }, start: PgPosition): Promise<void> {
+    if (created.holder === null || created.snapshotName === null) return;
+    await this.dropExported();
+    const holder = created.holder;
+    holder.on('end', () => this.exported?.holder === holder && (this.exported = null));
+    this.exported = { holder, name: created.snapshotName, start };
   }
 
   private async dropExported(): Promise<void> {
