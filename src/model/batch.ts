@@ -15,6 +15,8 @@ export interface RowSegment {
   /** File name inside the batch's spool directory (newline-delimited JSON, see staging/spool-format.ts). */
   file: string;
   rows: number;
+  /** UTF-8 bytes of the longest line, at most (absent in batches staged by older versions). */
+  maxLineBytes?: number;
 }
 
 export interface TruncateSegment {

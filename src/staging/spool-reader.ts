@@ -13,7 +13,12 @@ export interface StagedSegment {
   format: 'ndjson';
   /** The fields of every line, in order. */
   fields: readonly SpoolField[];
+  /** No line is longer (UTF-8 bytes): a reader's buffers need not be larger. */
+  maxLineBytes: number;
 }
+
+/** The longest line a batch staged by an older version (which did not record it) may hold. */
+const LEGACY_MAX_LINE_BYTES = 512 * 1024 * 1024;
 
 /** The manifest of the staged batch in `spoolDir`; throws `StaleBatchError` when the batch is gone. */
 export async function readManifest(spoolDir: string): Promise<BatchManifest> {
@@ -32,5 +37,5 @@ export async function stagedSegment(spoolDir: string, segment: RowSegment): Prom
   } catch {
     throw new StaleBatchError(`staged rows ${file} are gone`, 'nothing to do: the pipeline captures the batch again');
   }
-  return { files: [file], format: 'ndjson', fields: SPOOL_FIELDS };
+  return { files: [file], format: 'ndjson', fields: SPOOL_FIELDS, maxLineBytes: segment.maxLineBytes ?? LEGACY_MAX_LINE_BYTES };
 }

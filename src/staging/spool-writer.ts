@@ -12,6 +12,8 @@ interface OpenSegment {
   index: number;
   schema: TableSchema;
   stream: WriteStream;
+  /** Characters of the longest line so far. */
+  longest: number;
 }
 
 /**
@@ -148,6 +150,7 @@ export class SpoolWriter {
     const segment = this.segmentFor(schema);
     const line = encodeSpoolLine(this.ordinal++, event);
     this.byteCount += line.length;
+    if (line.length > segment.longest) this.longestLine(segment, line.length);
     if (!segment.stream.write(line)) await drained(segment.stream);
     this.throwIfFailed();
   }
@@ -211,9 +214,16 @@ export class SpoolWriter {
       if (!this.aborted) this.failure ??= err;
     });
     this.streams.push(stream);
-    const opened: OpenSegment = { index, schema, stream };
+    const opened: OpenSegment = { index, schema, stream, longest: 0 };
     this.open.set(schema.table, opened);
     return opened;
+  }
+
+  /** Records a segment's longest line, in UTF-8 bytes at most (3 per UTF-16 unit), for the reader's buffers. */
+  private longestLine(segment: OpenSegment, chars: number): void {
+    segment.longest = chars;
+    const seg = this.segments[segment.index];
+    if (seg?.kind === 'rows') seg.maxLineBytes = 3 * chars;
   }
 
   private closeSegment(table: string): void {

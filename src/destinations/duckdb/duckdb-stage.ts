@@ -7,8 +7,12 @@ import { quoteLiteral } from './duckdb-sql.js';
 /** The temp table a segment's spool rows are read into (connection-local, dropped after use). */
 export const STAGE_TABLE = '__ducktail_stage';
 
-/** Large enough for any row the capture accepts (one spool line is one JSON object). */
-const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
+/**
+ * The JSON reader's smallest object limit. It sizes its buffers from `maximum_object_size` (per
+ * thread), so the limit follows the segment's longest line instead of allowing any size: a
+ * 512 MiB limit made every load reserve about 1 GiB.
+ */
+const MIN_OBJECT_BYTES = 16 * 1024 * 1024;
 
 /** `read_json` spellings of the staging formats and field types. */
 const JSON_FORMATS: Record<StagedSegment['format'], string> = { ndjson: 'newline_delimited' };
@@ -23,7 +27,7 @@ export async function stageSegment(db: SqlRunner, spoolDir: string, segment: Row
   const columns = `{${staged.fields.map((f) => `${f.name}: '${DUCK_TYPES[f.type]}'`).join(', ')}}`;
   await db.run(
     `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS SELECT * FROM read_json([${staged.files.map(quoteLiteral).join(', ')}],
-       format = '${JSON_FORMATS[staged.format]}', columns = ${columns}, maximum_object_size = ${MAX_OBJECT_BYTES})`,
+       format = '${JSON_FORMATS[staged.format]}', columns = ${columns}, maximum_object_size = ${Math.max(MIN_OBJECT_BYTES, staged.maxLineBytes + 1)})`,
   );
 }
 
