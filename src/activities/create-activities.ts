@@ -21,6 +21,7 @@ import type {
   PreparePipelineResult,
   SourcePositionInput,
 } from './activity-types.js';
+import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
 export interface ActivityDeps {
@@ -31,6 +32,7 @@ export interface ActivityDeps {
 /** The pipeline activities, bound to the worker's open sources and DuckDB files. */
 export function createActivities(deps: ActivityDeps): PipelineActivities {
   const { connectors, logger } = deps;
+  const readAheads = new ReadAheads(logger);
 
   /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
   async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {
@@ -50,6 +52,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       asActivity(async () => {
         // Workflow input may have been typed into the Temporal UI: check it before using it.
         parsePipelineSpec(spec);
+        await readAheads.drop(spec.name); // a new run: nothing may read the source meanwhile
         // -- destination preflight (issue 6): a bad DuckDB path fails here, clearly and non-retryably,
         // before the source is touched (no slot or publication is created for it).
         await connectors.checkDestination(spec);
@@ -67,29 +70,41 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     captureBatch: ({ spec, until }: CaptureBatchInput): Promise<CaptureBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
+        // Taken before the source: a changed spec replaces the source the read-ahead uses.
+        const ahead = await readAheads.take(spec);
         const source = await connectors.source(spec);
         const dest = await connectors.destination(spec);
         const checkpoint = await durableCheckpoint(spec, source, dest);
+        const adopted = ahead !== null && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
+        if (ahead !== null && adopted === null) await ahead.discard();
         const base = {
           checkpoint,
           position: checkpoint.position === null ? null : source.describe(checkpoint.position),
           lagBytes: await lag(source, checkpoint),
         };
         if (until != null && checkpoint.snapshot === undefined && source.reached(checkpoint, until)) {
+          await adopted?.discard();
           return { ...base, batch: null, reachedTarget: true };
         }
-        await removeOldSpools(spec);
-        const batchId = newBatchId();
-        logger.debug({ pipeline: spec.name, batchId }, 'capture started');
+        await removeOldSpools(spec, adopted?.batchId);
+        const batchId = adopted?.batchId ?? newBatchId();
+        logger.debug({ pipeline: spec.name, batchId, readAhead: adopted !== null }, 'capture started');
         const started = Date.now();
-        const writer = await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint);
+        const writer = adopted?.writer ?? (await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint));
+        const captureCtx = {
+          // Details show the capture's progress in the Temporal UI (counts only, never rows).
+          heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
+          signal: ctx.cancellationSignal,
+        };
         let outcome;
         try {
-          outcome = await source.capture(checkpoint, writer, spec.batch, {
-            // Details show the capture's progress in the Temporal UI (counts only, never rows).
-            heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
-            signal: ctx.cancellationSignal,
-          });
+          if (adopted === null) outcome = await source.capture(checkpoint, writer, spec.batch, captureCtx);
+          else {
+            adopted.adopt(captureCtx);
+            const done = await adopted.done;
+            if (done instanceof Error) throw done;
+            outcome = done;
+          }
         } catch (err) {
           await writer.abort();
           throw err;
@@ -107,8 +122,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           return { ...base, batch: null, reachedTarget: false };
         }
         // A capture that only moved the position (idle keepalives) still loads, so the source can free its log.
-        const batch = await writer.finish({ ...outcome.to, batchId }, outcome.schemaChanges);
+        const to = { ...outcome.to, batchId };
+        const batch = await writer.finish(to, outcome.schemaChanges);
         logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
+        // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
+        if (to.snapshot === undefined && !ctx.cancellationSignal.aborted) await readAheads.start(spec, source, to);
         return { ...base, batch, reachedTarget: false };
       }),
 

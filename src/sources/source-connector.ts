@@ -57,7 +57,9 @@ export interface PreflightReport {
 /**
  * One source database. An instance is held per pipeline by the worker and reused across
  * activities, so a stream opened by one capture serves the next without reconnecting.
- * Methods are never called concurrently on one instance.
+ * `capture` is never called while another capture runs; `acknowledge`, `currentPosition`,
+ * `lagBytes`, `reached` and `describe` may be (the next batch is read ahead while the previous
+ * one loads). Nothing else is called concurrently.
  */
 export interface SourceConnector {
   /**

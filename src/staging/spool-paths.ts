@@ -30,9 +30,9 @@ export function newBatchId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Removes staged batches left by captures whose load never ran (the workflow re-captures them). */
-export async function removeOldSpools(spec: PipelineSpec): Promise<void> {
+/** Removes staged batches left by captures whose load never ran (the workflow re-captures them), except batch `keep`. */
+export async function removeOldSpools(spec: PipelineSpec, keep?: string): Promise<void> {
   const root = spoolRoot(spec);
   const entries = await readdir(root).catch(() => [] as string[]);
-  await Promise.all(entries.map((e) => rm(path.join(root, e), { recursive: true, force: true })));
+  await Promise.all(entries.filter((e) => e !== keep).map((e) => rm(path.join(root, e), { recursive: true, force: true })));
 }
