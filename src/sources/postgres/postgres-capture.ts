@@ -78,6 +78,12 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
   const schemaChanges: string[] = [];
   const rules = new BatchRules(limits, sink);
   let to = from;
+  // Whether an event comes after `from`, decided once per transaction but for the one `from` is in (LSNs parse slowly).
+  let txnOrder: { lsn: string; order: number } | null = null;
+  const afterFrom = (pos: PgPosition): boolean => {
+    if (txnOrder?.lsn !== pos.lsn) txnOrder = { lsn: pos.lsn, order: comparePgPositions({ ...pos, seq: 0 }, { ...from, seq: 0 }) };
+    return txnOrder.order === 0 ? comparePgPositions(pos, from) > 0 : txnOrder.order > 0;
+  };
 
   /**
    * Writes one event. `skipped`: at or before `from`; `split`: not written, the batch ends before
@@ -89,7 +95,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     if (txn === null) throw new Error('pgoutput change outside a transaction');
     const pos: PgPosition = { kind: 'pg', lsn: txn.commitLsn, ackLsn: cursor.lastAck, seq: txn.seq + 1 };
     // Already loaded (the server resends from the slot's older confirmed LSN): skip, without converting.
-    if (comparePgPositions(pos, from) <= 0) {
+    if (!afterFrom(pos)) {
       txn.seq++;
       return 'skipped';
     }
