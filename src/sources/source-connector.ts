@@ -25,8 +25,11 @@ export interface BatchSink {
   discardSnapshot(table: string, position: string): void;
   /** Records columns the source renamed (from DDL); only while `hasChanges(table)` is false. */
   renameColumns(table: string, renames: { from: string; to: string }[]): void;
-  /** Stages one event; waits when the sink is backed up (backpressure). */
-  write(event: ChangeEvent): Promise<void>;
+  /**
+   * Stages one event. Returns a promise only when the sink is backed up (backpressure): the
+   * capture then awaits it before the next event.
+   */
+  write(event: ChangeEvent): Promise<void> | undefined;
   /** Events written so far. */
   readonly events: number;
   /** Bytes staged so far. */

@@ -121,7 +121,8 @@ export class SpoolWriter {
     this.closeSegment(schema.table);
   }
 
-  async write(event: ChangeEvent): Promise<void> {
+  /** Stages one event; returns a promise only when the file stream is backed up (see `BatchSink.write`). */
+  write(event: ChangeEvent): Promise<void> | undefined {
     const schema = this.schemas.get(event.table);
     if (schema === undefined) throw new Error(`no schema declared for ${event.table} before its first event`);
     this.changed.add(event.table);
@@ -138,7 +139,7 @@ export class SpoolWriter {
         ...(event.shapeOnlyIfNew === true ? { shapeOnlyIfNew: true } : {}),
       });
       this.ordinal++;
-      return;
+      return undefined;
     }
     if (event.values.length !== schema.columns.length) {
       throw new Error(
@@ -151,8 +152,8 @@ export class SpoolWriter {
     const line = encodeSpoolLine(this.ordinal++, event);
     this.byteCount += line.length;
     if (line.length > segment.longest) this.longestLine(segment, line.length);
-    if (!segment.stream.write(line)) await drained(segment.stream);
-    this.throwIfFailed();
+    if (segment.stream.write(line)) return undefined;
+    return drained(segment.stream).then(() => this.throwIfFailed());
   }
 
   /** Closes every file and publishes the manifest; returns the small summary for Temporal. */

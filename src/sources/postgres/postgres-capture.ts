@@ -69,6 +69,9 @@ export interface StreamCaptureInput {
   resolveDdl?(ddl: DdlMessage): Promise<PgTable | null>;
 }
 
+/** What writing one event did (see `captureStream`). */
+type Written = 'ok' | 'skipped' | 'split' | 'full';
+
 /**
  * Reads stream events after `from` into the sink until `BatchRules` close the batch. Returns the
  * position right after the last thing read.
@@ -90,7 +93,8 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
    * it (it changes the schema of a table this batch wrote); `full`: written, and its transaction
    * alone has reached the limits.
    */
-  const write = async (table: PgTable, op: ChangeEvent['op'], values: () => EventValues): Promise<'ok' | 'skipped' | 'split' | 'full'> => {
+  // Synchronous unless the sink pushes back: a promise per event costs more than the event.
+  const write = (table: PgTable, op: ChangeEvent['op'], values: () => EventValues): Written | Promise<Written> => {
     const txn = cursor.txn;
     if (txn === null) throw new Error('pgoutput change outside a transaction');
     const pos: PgPosition = { kind: 'pg', lsn: txn.commitLsn, ackLsn: cursor.lastAck, seq: txn.seq + 1 };
@@ -104,14 +108,18 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     schemaChanges.push(...input.schemas.declare(sink, table.schema));
     input.told?.(table.schema);
     const base = { table: table.schema.table, position: txn.commitLsn, commitTs: txn.commitTs, seq: txn.seq - 1 };
-    if (op === 'truncate') await sink.write({ ...base, op });
+    let staged;
+    if (op === 'truncate') staged = sink.write({ ...base, op });
     else {
       const { values: row, oldKey } = values();
-      await sink.write(oldKey === undefined ? { ...base, op, values: row } : { ...base, op, values: row, oldKey });
+      staged = sink.write(oldKey === undefined ? { ...base, op, values: row } : { ...base, op, values: row, oldKey });
     }
-    cursor.handedOut = pos;
-    to = pos;
-    return rules.wrote() ? 'full' : 'ok';
+    const written = (): Written => {
+      cursor.handedOut = pos;
+      to = pos;
+      return rules.wrote() ? 'full' : 'ok';
+    };
+    return staged === undefined ? written() : staged.then(written);
   };
 
   stream.requestKeepalive();
@@ -120,7 +128,8 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     if (ctx.signal.aborted || rules.closeNow()) break;
     const pending = cursor.pending;
     cursor.pending = null;
-    const item: StreamItem | null = pending !== null ? { kind: 'message', message: pending.message } : await stream.next(rules.waitMs());
+    const item: StreamItem | null =
+      pending !== null ? { kind: 'message', message: pending.message } : (stream.take() ?? (await stream.next(rules.waitMs())));
     if (item === null) {
       if (rules.drained()) break;
       continue;
@@ -173,7 +182,8 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       case 'delete': {
         const table = cursor.relations.get(msg.relation.relationOid);
         if (table === null || table === undefined) break;
-        const outcome = await write(table, msg.tag, () => eventValues(table, msg));
+        const result = write(table, msg.tag, () => eventValues(table, msg));
+        const outcome = typeof result === 'string' ? result : await result;
         if (outcome === 'split') cursor.pending = { message: msg, relation: 0 };
         split = outcome === 'split' || outcome === 'full';
         break;
@@ -182,7 +192,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
         for (let r = pending?.relation ?? 0; r < msg.relations.length && !split; r++) {
           const table = cursor.relations.get(msg.relations[r]?.relationOid ?? -1);
           if (table === null || table === undefined) continue;
-          const outcome = await write(table, 'truncate', () => ({ values: [] }));
+          const outcome = await write(table, 'truncate', () => ({ values: [] })); // rare: no fast path
           if (outcome === 'split') cursor.pending = { message: msg, relation: r };
           split = outcome === 'split' || (outcome === 'full' && r === msg.relations.length - 1) || split;
           if (outcome === 'full' && r < msg.relations.length - 1) {

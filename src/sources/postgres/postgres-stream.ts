@@ -105,11 +105,15 @@ export class PgReplicationStream {
       });
       this.itemWaiter = null;
     }
+    const item = this.take();
+    if (item === null && this.failure !== null) throw toDucktailError(this.failure, { doing: `reading replication slot ${this.options.slot}` });
+    return item;
+  }
+
+  /** The next item if one is queued, else null (at once; `next` waits and reports failures). */
+  take(): StreamItem | null {
     const entry = this.queue.shift();
-    if (entry === undefined) {
-      if (this.failure !== null) throw toDucktailError(this.failure, { doing: `reading replication slot ${this.options.slot}` });
-      return null;
-    }
+    if (entry === undefined) return null;
     this.queuedBytes -= entry.bytes;
     if (this.queuedBytes <= this.maxQueueBytes / 2) this.releaseSpace();
     return entry.item;

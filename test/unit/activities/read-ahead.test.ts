@@ -22,7 +22,7 @@ class FakeSource {
     this.captures++;
     this.contexts.push(ctx);
     sink.setSchema({ table: 's.t', columns: [{ name: 'id', sourceType: 'int', duckType: 'INTEGER', encoding: 'text' }], primaryKey: ['id'] });
-    return sink.write({ op: 'insert', table: 's.t', position: '0/20', commitTs: null, seq: 0, values: ['1'] }).then(
+    return Promise.resolve(sink.write({ op: 'insert', table: 's.t', position: '0/20', commitTs: null, seq: 0, values: ['1'] })).then(
       () =>
         new Promise<CaptureOutcome>((resolve) => {
           const done = (): void => resolve({ to: { ...from, position: { kind: 'pg', lsn: '0/20', ackLsn: '0/20' } }, schemaChanges: [] });
