@@ -280,7 +280,8 @@ export class MysqlSource implements SourceConnector {
         connection: this.options,
         serverId: this.source.serverId,
         selection: this.selection,
-        maxQueueBytes: Math.min(Math.max(8 << 20, limits.maxBytes * 2), 256 << 20),
+        // Decoded rows cost several times their counted bytes in memory: a small queue is enough, as capture reads continuously.
+        maxQueueBytes: Math.min(Math.max(8 << 20, limits.maxBytes / 4), 32 << 20),
         errorContext: this.errCtx,
         logger: this.logger,
       },

@@ -14,7 +14,7 @@ export interface StreamOptions {
   slot: string;
   publication: string;
   logger: Logger;
-  /** Decoded messages held before the socket is paused (TCP backpressure). */
+  /** Decoded messages held before the socket is paused (TCP backpressure); default 16 MiB of counted bytes (several times that in memory). */
   maxQueueBytes?: number;
   /** How long to retry "replication slot is active" (a previous walsender still exiting). */
   slotBusyTimeoutMs?: number;
@@ -47,7 +47,7 @@ export class PgReplicationStream {
     private readonly options: StreamOptions,
     private durableAck: bigint,
   ) {
-    this.maxQueueBytes = options.maxQueueBytes ?? 64 * 1024 * 1024;
+    this.maxQueueBytes = options.maxQueueBytes ?? 16 * 1024 * 1024;
     this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication], messages: options.messages === true });
     // timeoutSeconds 0: otherwise the library acks the last *received* LSN on a timer.
     this.service = new LogicalReplicationService(options.client, { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } });
