@@ -48,7 +48,7 @@ export async function captureStream(
 
   for (;;) {
     if (ctx.signal.aborted || rules.closeNow()) break;
-    const item: StreamItem | null = await state.stream.next(rules.waitMs(), ctx.signal);
+    const item: StreamItem | null = state.stream.take() ?? (await state.stream.next(rules.waitMs(), ctx.signal));
     if (item === null) {
       if (rules.drained()) break;
       continue;
@@ -93,7 +93,8 @@ export async function captureStream(
         state.stream.unread(item, to);
         break;
       }
-      await sink.write(toEvent(item, schema, declare));
+      const staged = sink.write(toEvent(item, schema, declare));
+      if (staged !== undefined) await staged;
     }
     to = item.after;
     // One transaction alone over the limits: cut it here, the rest follows in the next batch.

@@ -67,12 +67,8 @@ export class BinlogStream {
 
   /** The next item, or null after `waitMs` without one. Throws when the stream failed for good. */
   async next(waitMs: number, signal: AbortSignal): Promise<StreamItem | null> {
-    const held = this.held;
-    if (held !== null) {
-      this.held = null;
-      this.cursor = held.after;
-      return held;
-    }
+    const ready = this.take();
+    if (ready !== null) return ready;
     if (this.queue.length === 0 && this.failure === null && waitMs > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -86,11 +82,21 @@ export class BinlogStream {
         this.wake = done;
       });
     }
-    const item = this.queue.shift();
-    if (item === undefined) {
-      if (this.failure !== null) throw this.failure;
-      return null;
+    const item = this.take();
+    if (item === null && this.failure !== null) throw this.failure;
+    return item;
+  }
+
+  /** The next item if one is held or queued, else null (at once; `next` waits and reports failures). */
+  take(): StreamItem | null {
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      this.cursor = held.after;
+      return held;
     }
+    const item = this.queue.shift();
+    if (item === undefined) return null;
     this.queueBytes -= item.bytes;
     this.cursor = item.after;
     if (this.stoppedForSpace && this.queueBytes < this.opts.maxQueueBytes / 2) {
