@@ -2,6 +2,8 @@
  * Floors: the least work the sources do to hand over the same data, measured in the same run on
  * the same data, so a pipeline's throughput reads as a ratio that machine noise mostly cancels.
  */
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import mysql from 'mysql2';
 import type pg from 'pg';
 
 export interface Floor {
@@ -37,4 +39,75 @@ export async function pgReadFloor(client: pg.Client, table: string): Promise<Flo
     client.query({ text: `SELECT * FROM ${table}`, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } }),
   );
   return { seconds, items: value.rowCount ?? 0 };
+}
+
+export interface BinlogRange {
+  file: string;
+  pos: number;
+}
+
+/**
+ * A bare zongji reading the binlog from `from` to `to` and counting the rows of the row events
+ * of `database`.`table` (what any binlog capture in Node must at least do).
+ */
+export async function zongjiFloor(
+  connection: mysql.ConnectionOptions,
+  serverId: number,
+  database: string,
+  table: string,
+  from: BinlogRange,
+  to: BinlogRange,
+): Promise<Floor> {
+  const zongji = new ZongJi(connection);
+  let file = from.file;
+  let rows = 0;
+  const { seconds } = await timed(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        zongji.on('error', reject);
+        zongji.on('binlog', (event: AnyBinlogEvent) => {
+          switch (event.getEventName()) {
+            case 'rotate':
+              if ('binlogName' in event) file = event.binlogName;
+              return;
+            case 'writerows':
+            case 'updaterows':
+            case 'deleterows':
+              if ('rows' in event) rows += event.rows.length;
+          }
+          if (file === to.file && event.nextPosition >= to.pos) resolve();
+        });
+        zongji.start({
+          serverId,
+          filename: from.file,
+          position: from.pos,
+          includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid'],
+          includeSchema: { [database]: [table] },
+        });
+      }),
+  );
+  zongji.stop();
+  return { seconds, items: rows };
+}
+
+/** MySQL/MariaDB sending every row of `table` to mysql2 as text, streamed. */
+export async function mysqlSelectFloor(connection: mysql.ConnectionOptions, table: string): Promise<Floor> {
+  const conn = mysql.createConnection(connection);
+  try {
+    let rows = 0;
+    const { seconds } = await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          conn
+            .query({ sql: `SELECT * FROM ${table}`, rowsAsArray: true, typeCast: (field) => field.string() })
+            .stream()
+            .on('data', () => rows++)
+            .on('error', reject)
+            .on('end', resolve);
+        }),
+    );
+    return { seconds, items: rows };
+  } finally {
+    conn.destroy();
+  }
 }

@@ -11,14 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario, type Sizes } from './context.js';
+import { MY_DB, mysqlBenchConnect } from './mysql-workload.js';
 import { pgConnect } from '../test/helpers/postgres.js';
 import { dropPgBenchReplication, PG_DB, PG_SCHEMA, pgBenchConnect } from './pg-workload.js';
 import { formatMarkdown, formatTable, writeResults, type BenchResult } from './result.js';
+import { mysqlBacklog } from './scenarios/mysql-backlog.js';
+import { mysqlSnapshot } from './scenarios/mysql-snapshot.js';
 import { pgBacklog } from './scenarios/pg-backlog.js';
 import { pgBigTxn } from './scenarios/pg-big-txn.js';
 import { pgSnapshot } from './scenarios/pg-snapshot.js';
 
-const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgBigTxn];
+const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, mysqlBacklog, mysqlSnapshot, pgBigTxn];
 
 interface Options {
   scenario?: string[];
@@ -108,7 +111,7 @@ async function main(): Promise<number> {
 
 /**
  * Drops what the benchmark leaves at the sources (an interrupted run's too): its slots and
- * publications, and its schema or, at the end, its PostgreSQL database.
+ * publications, its schema or, at the end, its PostgreSQL database, and its MariaDB database.
  */
 async function cleanUp(atEnd: boolean): Promise<void> {
   const pgc = await pgBenchConnect();
@@ -121,6 +124,12 @@ async function cleanUp(atEnd: boolean): Promise<void> {
   if (atEnd) {
     const admin = await pgConnect();
     await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`).finally(() => admin.end());
+  }
+  const conn = await mysqlBenchConnect();
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS ${MY_DB}`);
+  } finally {
+    await conn.end();
   }
 }
 
