@@ -13,10 +13,13 @@ export interface Sizes {
   rows: number;
   /** Rows of the one transaction of pg-big-txn. */
   bigTxn: number;
+  /** How long pg-steady offers each rate. */
+  steadySeconds: number;
+  steadyRates: number[];
 }
 
-export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, bigTxn: 1_000_000 };
-export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, bigTxn: 100_000 };
+export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, bigTxn: 1_000_000, steadySeconds: 30, steadyRates: [1_000, 10_000] };
+export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, bigTxn: 100_000, steadySeconds: 8, steadyRates: [1_000, 10_000] };
 
 /** What every scenario gets: the Temporal dev server of the run, the sizes, and a scratch directory. */
 export class BenchContext {

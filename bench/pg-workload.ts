@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../test/helpers/postgres.js';
-import { changeMix, idRanges } from './shape.js';
+import { changeMix, idRanges, type LiveRange } from './shape.js';
 
 /** The benchmark's PostgreSQL database and schema; slots and publications start with `PG_PREFIX`. */
 export const PG_DB = 'ducktail_bench';
@@ -79,6 +79,21 @@ export async function writeBacklog(client: pg.Client, table: string, changes: nu
 /** One transaction inserting rows 1..`rows` (a single statement). */
 export async function writeOneTransaction(client: pg.Client, table: string, rows: number): Promise<void> {
   await insertRange(client, table, [1, rows]);
+}
+
+/** One transaction of `changes` changes in the shape's mix, on the live rows `live` tracks. */
+export async function writeTick(client: pg.Client, table: string, live: LiveRange, changes: number): Promise<void> {
+  const t = live.take(changes);
+  await client.query('BEGIN');
+  try {
+    await deleteRange(client, table, t.delete);
+    await updateRange(client, table, t.update);
+    await insertRange(client, table, t.insert);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 /** A slot that sees the changes made after this call, for `pgDecodeFloor`; `drop` removes it. */

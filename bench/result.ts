@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Measured } from './measure.js';
 import type { Floor } from './floors.js';
 
-/** One measurement: a scenario in one mode. */
+/** One measurement: a scenario in one mode (and, for pg-steady, at one rate). */
 export interface BenchResult {
   scenario: string;
   mode: 'merge' | 'append';
@@ -27,6 +27,13 @@ export interface BenchResult {
   /** Summed durations of the capture and load activities (worker debug log); the rest is waiting between them. */
   captureSeconds: number;
   loadSeconds: number;
+  /** pg-steady: the rate offered, and commit → visible to a reader polling the DuckDB file. */
+  offeredChangesPerSec?: number;
+  latencyP50Ms?: number;
+  latencyP99Ms?: number;
+  latencyMaxMs?: number;
+  /** pg-steady: the probe's opens of the DuckDB file refused by the writer's lock. */
+  refusedOpens?: number;
 }
 
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
@@ -56,7 +63,7 @@ export function makeResult(scenario: string, mode: 'merge' | 'append', changes: 
 }
 
 const COLUMNS: [string, (r: BenchResult) => string][] = [
-  ['scenario', (r) => r.scenario],
+  ['scenario', (r) => (r.offeredChangesPerSec === undefined ? r.scenario : `${r.scenario} ${r.offeredChangesPerSec / 1000}k/s`)],
   ['mode', (r) => r.mode],
   ['changes', (r) => r.changes.toLocaleString('en-US')],
   ['s', (r) => r.seconds.toFixed(1)],
@@ -68,6 +75,8 @@ const COLUMNS: [string, (r: BenchResult) => string][] = [
   ['history B/batch', (r) => r.historyBytesPerBatch.toLocaleString('en-US')],
   ['capture s', (r) => r.captureSeconds.toFixed(1)],
   ['load s', (r) => r.loadSeconds.toFixed(1)],
+  ['p50 ms', (r) => (r.latencyP50Ms === undefined ? '' : String(r.latencyP50Ms))],
+  ['p99 ms', (r) => (r.latencyP99Ms === undefined ? '' : String(r.latencyP99Ms))],
 ];
 
 /** The results as an aligned text table (numbers right-aligned). */

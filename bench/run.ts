@@ -20,8 +20,9 @@ import { mysqlSnapshot } from './scenarios/mysql-snapshot.js';
 import { pgBacklog } from './scenarios/pg-backlog.js';
 import { pgBigTxn } from './scenarios/pg-big-txn.js';
 import { pgSnapshot } from './scenarios/pg-snapshot.js';
+import { pgSteady } from './scenarios/pg-steady.js';
 
-const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, mysqlBacklog, mysqlSnapshot, pgBigTxn];
+const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn];
 
 interface Options {
   scenario?: string[];
@@ -30,6 +31,7 @@ interface Options {
   changes?: number;
   rows?: number;
   bigTxn?: number;
+  steadySeconds?: number;
   markdown: boolean;
   keep: boolean;
 }
@@ -45,11 +47,12 @@ const program = new Command('bench')
   .addOption(
     new Option('-s, --scenario <name...>', 'scenarios to run (default: all)').choices(SCENARIOS.map((s) => s.name)),
   )
-  .option('--quick', `small sizes (${QUICK_SIZES.changes} changes, ${QUICK_SIZES.rows} rows): all scenarios in under 3 minutes`, false)
+  .option('--quick', `small sizes (${QUICK_SIZES.changes} changes, ${QUICK_SIZES.rows} rows, ${QUICK_SIZES.steadySeconds} s per rate): all scenarios in under 3 minutes`, false)
   .option('--json <file>', 'also write the results (a JSON array) to this file')
   .option('--changes <n>', `backlog changes (default ${FULL_SIZES.changes})`, positiveInt)
   .option('--rows <n>', `snapshot rows (default ${FULL_SIZES.rows})`, positiveInt)
   .option('--big-txn <n>', `rows of pg-big-txn's one transaction (default ${FULL_SIZES.bigTxn})`, positiveInt)
+  .option('--steady-seconds <n>', `seconds pg-steady offers each rate (default ${FULL_SIZES.steadySeconds})`, positiveInt)
   .option('--markdown', 'print the results table as Markdown', false)
   .option('--keep', 'keep the scratch directory (DuckDB files, worker logs)', false)
   .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}\n`)
@@ -62,6 +65,7 @@ function sizesOf(opts: Options): Sizes {
     changes: opts.changes ?? base.changes,
     rows: opts.rows ?? base.rows,
     bigTxn: opts.bigTxn ?? base.bigTxn,
+    steadySeconds: opts.steadySeconds ?? base.steadySeconds,
   };
 }
 

@@ -24,3 +24,30 @@ export function* idRanges(first: number, last: number, size = STATEMENT_ROWS): G
   for (let from = first; from <= last; from += size) yield [from, Math.min(from + size - 1, last)];
 }
 
+/**
+ * A steady writer's bookkeeping: live ids are one contiguous range (deletes take the oldest,
+ * inserts append), so each tick's updates and deletes touch existing rows only.
+ */
+export class LiveRange {
+  private updateAt: number;
+
+  constructor(
+    private first: number,
+    private next: number,
+  ) {
+    this.updateAt = first;
+  }
+
+  /** The id ranges of one transaction of `changes` changes in the shape's mix (empty ranges have from > to). */
+  take(changes: number): { insert: [number, number]; update: [number, number]; delete: [number, number] } {
+    const mix = changeMix(changes);
+    const insert: [number, number] = [this.next, this.next + mix.inserts - 1];
+    this.next += mix.inserts;
+    const del: [number, number] = [this.first, this.first + mix.deletes - 1];
+    this.first += mix.deletes;
+    if (this.updateAt < this.first || this.updateAt + mix.updates > insert[0]) this.updateAt = this.first;
+    const update: [number, number] = [this.updateAt, this.updateAt + mix.updates - 1];
+    this.updateAt += mix.updates;
+    return { insert, update, delete: del };
+  }
+}
