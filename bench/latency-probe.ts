@@ -7,7 +7,8 @@ export interface ProbeReport {
   markers: number;
   /** Commit → visible to a reader of the DuckDB file, per marker, in ms (sorted). */
   latenciesMs: number[];
-  /** Opens of the DuckDB file refused because the worker held it. */
+  /** Opens of the DuckDB file tried, and those refused because the worker held it. */
+  opens: number;
   refusedOpens: number;
 }
 
@@ -20,6 +21,7 @@ export interface ProbeReport {
 export class LatencyProbe {
   private readonly committedAt = new Map<number, number>();
   private readonly seenAt = new Map<number, number>();
+  private opens = 0;
   private refused = 0;
   private committing = false;
   private polling = false;
@@ -52,7 +54,7 @@ export class LatencyProbe {
       throw new Error(`${this.committedAt.size - this.seenAt.size} of ${this.committedAt.size} markers never showed in ${this.duckFile}`);
     }
     const latenciesMs = [...this.committedAt].map(([id, at]) => (this.seenAt.get(id) ?? NaN) - at).sort((a, b) => a - b);
-    return { markers: this.committedAt.size, latenciesMs, refusedOpens: this.refused };
+    return { markers: this.committedAt.size, latenciesMs, opens: this.opens, refusedOpens: this.refused };
   }
 
   /** The id the next probe (on the same table) starts from. */
@@ -83,6 +85,7 @@ export class LatencyProbe {
   /** The newest marker id in the DuckDB file, or null when the file could not be read (held, or no marker loaded yet). */
   private async readNewest(): Promise<number | null> {
     let db: DuckDBInstance;
+    this.opens++;
     try {
       db = await DuckDBInstance.create(this.duckFile, { access_mode: 'READ_ONLY' });
     } catch (err) {

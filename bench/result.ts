@@ -32,7 +32,8 @@ export interface BenchResult {
   latencyP50Ms?: number;
   latencyP99Ms?: number;
   latencyMaxMs?: number;
-  /** pg-steady: the probe's opens of the DuckDB file refused by the writer's lock. */
+  /** pg-steady: the probe's opens of the DuckDB file, and those refused by the worker's lock. */
+  probeOpens?: number;
   refusedOpens?: number;
 }
 

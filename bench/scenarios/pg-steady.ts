@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Scenario } from '../context.js';
-import { LatencyProbe, percentile } from '../latency-probe.js';
+import { LatencyProbe, percentile, type ProbeReport } from '../latency-probe.js';
 import { measure } from '../measure.js';
 import type { BenchPipeline } from '../pipeline.js';
 import { createItems, dropItems, dropPgBenchReplication, fillItems, PG_SCHEMA, pgBenchConnect, pgSource, writeTick } from '../pg-workload.js';
@@ -67,7 +67,7 @@ interface SteadyInput {
 /** Offers `rate` changes/s for `seconds` with the probe running, then waits until everything is loaded. */
 async function steadyAt(pipeline: BenchPipeline, worker: WorkerProcess, input: SteadyInput): Promise<BenchResult> {
   let offered = { changes: 0, seconds: 0 };
-  let report = { markers: 0, latenciesMs: [] as number[], refusedOpens: 0 };
+  let report: ProbeReport = { markers: 0, latenciesMs: [], opens: 0, refusedOpens: 0 };
   const measured = await measure({
     pipeline,
     worker,
@@ -86,6 +86,7 @@ async function steadyAt(pipeline: BenchPipeline, worker: WorkerProcess, input: S
     latencyP50Ms: percentile(report.latenciesMs, 50),
     latencyP99Ms: percentile(report.latenciesMs, 99),
     latencyMaxMs: report.latenciesMs.at(-1) ?? NaN,
+    probeOpens: report.opens,
     refusedOpens: report.refusedOpens,
   };
 }
