@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../test/helpers/postgres.js';
+import { ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../test/helpers/postgres.js';
 import { changeMix, idRanges, type LiveRange } from './shape.js';
 
 /** The benchmark's PostgreSQL database and schema; slots and publications start with `PG_PREFIX`. */
 export const PG_DB = 'ducktail_bench';
 export const PG_SCHEMA = 'bench';
-export const PG_PREFIX = 'ducktail_bench';
-const FLOOR_SLOT = `${PG_PREFIX}_floor`;
+export const PG_PREFIX = 'ducktail_bench_';
+const FLOOR_SLOT = `${PG_PREFIX}floor`;
 
 /** A pipeline source block (ducktail.yaml) for `tables` of the benchmark database. */
 export function pgSource(tables: string[]): Record<string, unknown> {
@@ -21,9 +21,24 @@ export async function pgBenchConnect(): Promise<pg.Client> {
   return client;
 }
 
-/** Drops every benchmark slot and publication (at start and at the end of a run). */
-export function dropPgBenchReplication(client: pg.Client, prefix = PG_PREFIX): Promise<void> {
-  return dropPgReplication(client, prefix);
+/**
+ * Drops the slots and publications whose names start with `prefix` (every benchmark one by
+ * default), ending the walsenders that hold them. `starts_with`, not LIKE, whose `_` would
+ * match other people's names too.
+ */
+export async function dropPgBenchReplication(client: pg.Client, prefix = PG_PREFIX): Promise<void> {
+  await client.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE starts_with(slot_name, $1) AND active_pid IS NOT NULL`, [prefix]);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE starts_with(slot_name, $1)`, [prefix]);
+      break;
+    } catch (err) {
+      if (attempt >= 20) throw err; // a terminated walsender may hold its slot a moment longer
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const pubs = await client.query<{ pubname: string }>(`SELECT pubname FROM pg_publication WHERE starts_with(pubname, $1)`, [prefix]);
+  for (const { pubname } of pubs.rows) await client.query(`DROP PUBLICATION IF EXISTS "${pubname}"`);
 }
 
 const ROW = (g: string): string =>
