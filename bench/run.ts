@@ -1,161 +1,146 @@
 /**
- * Ducktail benchmarks (npm run bench): end-to-end throughput of a real pipeline (PostgreSQL →
- * Temporal workflow → DuckDB) reported as ratios to floors measured in the same run on the same
- * data, plus the worker's peak RSS. Results go to stdout and bench/results/<timestamp>.json.
- *
- * BENCH_CHANGES (default 300000) sets the streamed change count, BENCH_ROWS (default 500000) the
- * snapshot size, BENCH_BIG_TXN (default 1000000) the row count of one single transaction, whose
- * peak RSS shows that memory is bounded by bytes, not by transaction size.
+ * Ducktail benchmarks: `npm run bench -- [--scenario NAME]... [--quick] [--json FILE]`.
+ * Each scenario runs real pipelines (source → Temporal workflow → DuckDB) with the worker in its
+ * own process, and reports throughput as a ratio to a floor measured in the same run on the same
+ * data, the worker's peak RSS, and the workflow history written per batch. See README, "Benchmarks".
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
-import { NativeConnection } from '@temporalio/worker';
-import { parsePipelineSpec } from '../src/config/load-config.js';
-import type { PipelineStatus } from '../src/workflows/pipeline-state.js';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { createPipelineWorker } from '../src/worker.js';
-import { pgCopyFloor, pgDecodeFloor, timed } from './floors.js';
-import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../test/helpers/postgres.js';
+import { BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario, type Sizes } from './context.js';
+import { MY_DB, mysqlBenchConnect } from './mysql-workload.js';
+import { pgConnect } from '../test/helpers/postgres.js';
+import { dropPgBenchReplication, PG_DB, PG_SCHEMA, pgBenchConnect } from './pg-workload.js';
+import { formatMarkdown, formatTable, writeResults, type BenchResult } from './result.js';
+import { mysqlBacklog } from './scenarios/mysql-backlog.js';
+import { mysqlSnapshot } from './scenarios/mysql-snapshot.js';
+import { pgBacklog } from './scenarios/pg-backlog.js';
+import { pgBigTxn } from './scenarios/pg-big-txn.js';
+import { pgSnapshot } from './scenarios/pg-snapshot.js';
+import { pgSteady } from './scenarios/pg-steady.js';
 
-const CHANGES = Number(process.env.BENCH_CHANGES ?? 300_000);
-const ROWS = Number(process.env.BENCH_ROWS ?? 500_000);
-const BIG_TXN = Number(process.env.BENCH_BIG_TXN ?? 1_000_000);
-const DB = 'ducktail_bench';
-const TQ = 'bench';
+const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn];
 
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-
-async function main(): Promise<void> {
-  await ensurePgDatabase(DB);
-  const pgc = await pgConnect(DB);
-  await dropPgReplication(pgc, 'ducktail_bench');
-  await pgc.query(`DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench`);
-  await pgc.query(`CREATE TABLE bench.items (id bigint PRIMARY KEY, qty int, name text, price numeric(12,2), at timestamptz)`);
-  await pgc.query(`INSERT INTO bench.items SELECT g, g % 100, 'item-' || g, g * 0.01, now() FROM generate_series(1, ${ROWS}) g`);
-  await pgc.query('VACUUM ANALYZE bench.items');
-
-  const dir = path.join(os.tmpdir(), `ducktail-bench-${Date.now()}`);
-  await mkdir(dir, { recursive: true });
-  const spec = parsePipelineSpec({
-    name: 'bench',
-    source: { kind: 'postgres', host: PG_HOST, port: PG_PORT, user: PG_USER, database: DB, tables: ['bench.items'] },
-    destination: { path: path.join(dir, 'bench.duckdb') },
-    mode: 'merge',
-  });
-
-  const server = await startDevServer();
-  const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createPipelineWorker({ connection, namespace: 'default', taskQueue: TQ, logger: pino({ level: process.env.DUCKTAIL_LOG_LEVEL ?? 'warn' }) });
-  const running = worker.run();
-  const client = server.env.client;
-  const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: TQ, workflowId: 'ducktail-bench', args: [{ spec }] });
-  const status = () => handle.query<PipelineStatus>('status');
-  const until = async (ok: (s: PipelineStatus) => boolean) => {
-    for (;;) {
-      const s = await status();
-      if (s.lastError !== null) throw new Error(`pipeline error: ${s.lastError.message}`);
-      if (ok(s)) return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
-  // 1. Snapshot, against the COPY floor.
-  const snapshot = await timed(() => until((s) => s.phase === 'streaming' && s.events >= ROWS));
-  const copyFloor = await pgCopyFloor(pgc, 'bench.items');
-
-  // 2. Streaming: pause, make the changes, measure the decode floor on a slot that saw them, resume.
-  await handle.signal('pause');
-  await until((s) => s.phase === 'paused');
-  await pgc.query(`SELECT pg_create_logical_replication_slot('ducktail_bench_floor', 'pgoutput')`);
-  const inserts = Math.floor(CHANGES * 0.5);
-  const updates = Math.floor(CHANGES * 0.3);
-  const deletes = CHANGES - inserts - updates;
-  const before = (await status()).events;
-  const batch = 10_000;
-  for (let i = 0; i < inserts; i += batch) {
-    await pgc.query(`INSERT INTO bench.items SELECT g, 1, 'new', 1.5, now() FROM generate_series($1::bigint, $2::bigint) g`, [ROWS + i + 1, ROWS + Math.min(i + batch, inserts)]);
-  }
-  for (let i = 0; i < updates; i += batch) {
-    await pgc.query(`UPDATE bench.items SET qty = qty + 1 WHERE id BETWEEN $1 AND $2`, [i + 1, Math.min(i + batch, updates)]);
-  }
-  for (let i = 0; i < deletes; i += batch) {
-    await pgc.query(`DELETE FROM bench.items WHERE id BETWEEN $1 AND $2`, [updates + i + 1, updates + Math.min(i + batch, deletes)]);
-  }
-  const decodeFloor = await pgDecodeFloor(pgc, 'ducktail_bench_floor', spec.source.kind === 'postgres' ? spec.source.publication : '');
-  await pgc.query(`SELECT pg_drop_replication_slot('ducktail_bench_floor')`);
-  peakRss = process.memoryUsage().rss;
-  await handle.signal('resume');
-  const stream = await timed(() => until((s) => s.events >= before + CHANGES));
-  const streamPeakRss = peakRss;
-
-  // 3. One huge transaction: memory must stay bounded (the batch splits it; the queue is bounded by bytes).
-  await handle.signal('pause');
-  await until((s) => s.phase === 'paused');
-  const beforeBig = (await status()).events;
-  const updated = await pgc.query(`UPDATE bench.items SET qty = qty + 1 WHERE id <= ${BIG_TXN}`);
-  const bigRows = updated.rowCount ?? 0;
-  peakRss = process.memoryUsage().rss;
-  const baseRss = peakRss;
-  await handle.signal('resume');
-  const big = await timed(() => until((s) => s.events >= beforeBig + bigRows));
-
-  await handle.cancel();
-  await handle.result();
-  worker.shutdown();
-  await running;
-  await connection.close();
-  await server.stop();
-  await dropPgReplication(pgc, 'ducktail_bench');
-  await pgc.end();
-  clearInterval(sampler);
-  await rm(dir, { recursive: true, force: true });
-
-  const results = {
-    at: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-    snapshot: {
-      rows: ROWS,
-      seconds: snapshot.seconds,
-      rowsPerSecond: ROWS / snapshot.seconds,
-      floorSeconds: copyFloor.seconds,
-      ratioToFloor: copyFloor.seconds / snapshot.seconds,
-    },
-    streaming: {
-      changes: CHANGES,
-      seconds: stream.seconds,
-      changesPerSecond: CHANGES / stream.seconds,
-      floorSeconds: decodeFloor.seconds,
-      floorMessages: decodeFloor.messages,
-      ratioToFloor: decodeFloor.seconds / stream.seconds,
-    },
-    streamingPeakRssMiB: Math.round(streamPeakRss / 2 ** 20),
-    bigTransaction: {
-      rows: bigRows,
-      seconds: big.seconds,
-      rowsPerSecond: bigRows / big.seconds,
-      rssBeforeMiB: Math.round(baseRss / 2 ** 20),
-      peakRssMiB: Math.round(peakRss / 2 ** 20),
-    },
-  };
-  const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
-  await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, `${results.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
-  const pct = (x: number) => `${(x * 100).toFixed(0)}% of floor`;
-  process.stdout.write(
-    [
-      `snapshot  ${ROWS} rows in ${snapshot.seconds.toFixed(2)} s (${Math.round(results.snapshot.rowsPerSecond)}/s) — ${pct(results.snapshot.ratioToFloor)} (COPY floor ${copyFloor.seconds.toFixed(2)} s)`,
-      `streaming ${CHANGES} changes in ${stream.seconds.toFixed(2)} s (${Math.round(results.streaming.changesPerSecond)}/s) — ${pct(results.streaming.ratioToFloor)} (pgoutput decode floor ${decodeFloor.seconds.toFixed(2)} s)`,
-      `peak RSS  ${results.streamingPeakRssMiB} MiB while streaming (worker, Temporal client and benchmark in one process)`,
-      `one txn   ${bigRows} rows in ${big.seconds.toFixed(2)} s (${Math.round(results.bigTransaction.rowsPerSecond)}/s), RSS ${results.bigTransaction.rssBeforeMiB} → peak ${results.bigTransaction.peakRssMiB} MiB`,
-    ].join('\n') + '\n',
-  );
+interface Options {
+  scenario?: string[];
+  quick: boolean;
+  json?: string;
+  changes?: number;
+  rows?: number;
+  bigTxn?: number;
+  steadySeconds?: number;
+  markdown: boolean;
+  keep: boolean;
 }
 
-main().catch((err: unknown) => {
-  clearInterval(sampler);
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+function positiveInt(value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a whole number greater than 0');
+  return n;
+}
+
+const program = new Command('bench')
+  .description('Ducktail benchmarks: pipelines against floors measured in the same run')
+  .addOption(
+    new Option('-s, --scenario <name...>', 'scenarios to run (default: all)').choices(SCENARIOS.map((s) => s.name)),
+  )
+  .option('--quick', `small sizes (${QUICK_SIZES.changes} changes, ${QUICK_SIZES.rows} rows, ${QUICK_SIZES.steadySeconds} s per rate): all scenarios in under 3 minutes`, false)
+  .option('--json <file>', 'also write the results (a JSON array) to this file')
+  .option('--changes <n>', `backlog changes (default ${FULL_SIZES.changes})`, positiveInt)
+  .option('--rows <n>', `snapshot rows (default ${FULL_SIZES.rows})`, positiveInt)
+  .option('--big-txn <n>', `rows of pg-big-txn's one transaction (default ${FULL_SIZES.bigTxn})`, positiveInt)
+  .option('--steady-seconds <n>', `seconds pg-steady offers each rate (default ${FULL_SIZES.steadySeconds})`, positiveInt)
+  .option('--markdown', 'print the results table as Markdown', false)
+  .option('--keep', 'keep the scratch directory (DuckDB files, worker logs)', false)
+  .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}\n`)
+  .showHelpAfterError();
+
+function sizesOf(opts: Options): Sizes {
+  const base = opts.quick ? QUICK_SIZES : FULL_SIZES;
+  return {
+    ...base,
+    changes: opts.changes ?? base.changes,
+    rows: opts.rows ?? base.rows,
+    bigTxn: opts.bigTxn ?? base.bigTxn,
+    steadySeconds: opts.steadySeconds ?? base.steadySeconds,
+  };
+}
+
+async function main(): Promise<number> {
+  program.parse();
+  const opts = program.opts<Options>();
+  const selected = SCENARIOS.filter((s) => opts.scenario === undefined || opts.scenario.includes(s.name));
+  const sizes = sizesOf(opts);
+  const say = (line: string): boolean => process.stderr.write(`${line}\n`);
+  say(`bench: ${selected.map((s) => s.name).join(', ')}; ${JSON.stringify(sizes)}; ${os.cpus().length} cores`);
+
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'ducktail-bench-'));
+  const server = await startDevServer();
+  const ctx = new BenchContext(server, sizes, scratch);
+  const results: BenchResult[] = [];
+  const failed: string[] = [];
+  const began = Date.now();
+  try {
+    await cleanUp(false);
+    for (const scenario of selected) {
+      const t0 = Date.now();
+      say(`— ${scenario.name}: ${scenario.summary}`);
+      try {
+        const got = await scenario.run(ctx);
+        results.push(...got);
+        say(`${formatTable(got)}\n  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      } catch (err) {
+        failed.push(scenario.name);
+        say(`${scenario.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    }
+  } finally {
+    await server.stop();
+    await cleanUp(true).catch((err: unknown) => say(`clean-up failed: ${String(err)}`));
+    if (opts.keep) say(`scratch directory kept: ${scratch}`);
+    else await rm(scratch, { recursive: true, force: true });
+  }
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const files = [path.join(fileURLToPath(new URL('results', import.meta.url)), `${stamp}.json`), ...(opts.json === undefined ? [] : [path.resolve(opts.json)])];
+  for (const file of files) await writeResults(file, results);
+  process.stdout.write(`\n${opts.markdown ? formatMarkdown(results) : formatTable(results)}\n`);
+  say(`${results.length} results in ${((Date.now() - began) / 1000).toFixed(0)} s, written to ${files.join(' and ')}`);
+  if (failed.length > 0) say(`failed: ${failed.join(', ')}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/**
+ * Drops what the benchmark leaves at the sources (an interrupted run's too): its slots and
+ * publications, its schema or, at the end, its PostgreSQL database, and its MariaDB database.
+ */
+async function cleanUp(atEnd: boolean): Promise<void> {
+  const pgc = await pgBenchConnect();
+  try {
+    await dropPgBenchReplication(pgc);
+    await pgc.query(`DROP SCHEMA IF EXISTS ${PG_SCHEMA} CASCADE`);
+  } finally {
+    await pgc.end();
+  }
+  if (atEnd) {
+    const admin = await pgConnect();
+    await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`).finally(() => admin.end());
+  }
+  const conn = await mysqlBenchConnect();
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS ${MY_DB}`);
+  } finally {
+    await conn.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

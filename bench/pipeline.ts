@@ -1,0 +1,127 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { readStatus } from '../src/cli/status.js';
+import { loadConfig } from '../src/config/load-config.js';
+import type { PipelineSpec } from '../src/model/pipeline-spec.js';
+import {
+  pauseSignal,
+  pipelineHandle,
+  queryStatus,
+  resumeSignal,
+  startPipelineWorkflow,
+  type PipelineHandle,
+  type PipelineStatus,
+} from '../src/temporal/pipeline-contract.js';
+import { historyBytesSince, historyMark, type HistoryMark } from './history.js';
+import { WorkerProcess } from './worker-process.js';
+
+const POLL_MS = 100;
+/** A pipeline whose event count has not moved for this long is reported as stuck. */
+const STALL_MS = 180_000;
+
+/** What a benchmark pipeline replicates; the rest of the spec takes ducktail.yaml's defaults. */
+export interface BenchPipelineConfig {
+  name: string;
+  source: Record<string, unknown>;
+  mode: 'merge' | 'append';
+}
+
+/**
+ * One pipeline as a user runs it: a ducktail.yaml in `dir` (defaults from src/config), workers
+ * started as `ducktail worker` processes, and the workflow driven through the pipeline contract.
+ */
+export class BenchPipeline {
+  readonly handle: PipelineHandle;
+  private workers = 0;
+  private startedRunId: string | null = null;
+
+  private constructor(
+    readonly spec: PipelineSpec,
+    readonly configFile: string,
+    private readonly client: Client,
+    private readonly address: string,
+  ) {
+    this.handle = pipelineHandle(client, spec.name);
+  }
+
+  /** Writes the pipeline's ducktail.yaml into `dir` (the DuckDB file goes there too) and reads it back. */
+  static async create(client: Client, address: string, dir: string, config: BenchPipelineConfig): Promise<BenchPipeline> {
+    const configFile = path.join(dir, 'ducktail.yaml');
+    const pipeline = { name: config.name, source: config.source, destination: { path: `${config.name}.duckdb` }, mode: config.mode };
+    await writeFile(configFile, stringify({ temporal: { taskQueue: `bench-${config.name}` }, pipelines: [pipeline] }));
+    const [spec] = (await loadConfig(configFile)).pipelines;
+    if (spec === undefined) throw new Error(`${configFile} holds no pipeline`);
+    return new BenchPipeline(spec, configFile, client, address);
+  }
+
+  /** A fresh `ducktail worker` process for this pipeline's task queue (logging to a file next to the config). */
+  startWorker(): Promise<WorkerProcess> {
+    const log = path.join(path.dirname(this.configFile), `worker-${++this.workers}.log`);
+    return WorkerProcess.start(this.configFile, this.address, log);
+  }
+
+  async start(): Promise<void> {
+    const config = await loadConfig(this.configFile);
+    const handle = await startPipelineWorkflow(this.client, config.temporal.taskQueue, { spec: this.spec });
+    // Just started: the latest run is the first (a continue-as-new needs many batches).
+    this.startedRunId = (await handle.describe()).runId;
+  }
+
+  /** The run `start` started. */
+  firstRunId(): string {
+    if (this.startedRunId === null) throw new Error(`${this.spec.name} was not started`);
+    return this.startedRunId;
+  }
+
+  status(): Promise<PipelineStatus> {
+    return queryStatus(this.handle);
+  }
+
+  /** Polls the status (every `pollMs`) until `ok`; fails on a pipeline error, a dead worker, or no progress for 3 minutes. */
+  async until(worker: WorkerProcess, what: string, ok: (s: PipelineStatus) => boolean, pollMs = POLL_MS): Promise<PipelineStatus> {
+    let events = -1;
+    let movedAt = Date.now();
+    for (;;) {
+      await worker.assertRunning();
+      const s = await this.status();
+      if (s.lastError !== null) throw new Error(`${this.spec.name} failed while waiting for ${what}: ${s.lastError.type}: ${s.lastError.message}`);
+      if (ok(s)) return s;
+      if (s.events !== events) [events, movedAt] = [s.events, Date.now()];
+      if (Date.now() - movedAt > STALL_MS) throw new Error(`${this.spec.name} made no progress towards ${what} for ${STALL_MS / 1000} s: ${await this.describeStall(s)}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /** Pauses and waits until the workflow is paused (the batch in flight loaded). */
+  async pause(worker: WorkerProcess): Promise<PipelineStatus> {
+    await this.handle.signal(pauseSignal);
+    return this.until(worker, 'the pause', (s) => s.phase === 'paused');
+  }
+
+  async resume(): Promise<void> {
+    await this.handle.signal(resumeSignal);
+  }
+
+  /** Where the workflow's history ends now: the measured part's events come after it. */
+  historyMark(): Promise<HistoryMark> {
+    return historyMark(this.handle);
+  }
+
+  historyBytesSince(mark: HistoryMark): Promise<number> {
+    return historyBytesSince(this.client, this.handle.workflowId, mark);
+  }
+
+  /** Ends the workflow at once (a graceful cancel would wait for the capture in flight). */
+  async terminate(): Promise<void> {
+    await this.handle.terminate('benchmark measured');
+  }
+
+  private async describeStall(s: PipelineStatus): Promise<string> {
+    const row = await readStatus(this.client, this.spec.name).catch(() => null);
+    const retrying = row?.retrying;
+    if (retrying != null) return `${retrying.activity} is retrying (attempt ${retrying.attempt}): ${retrying.error}`;
+    return `phase ${s.phase}, step ${s.step?.activity ?? 'none'}, ${s.events} events`;
+  }
+}
