@@ -4,6 +4,7 @@
  * own process, and reports throughput as a ratio to a floor measured in the same run on the same
  * data, the worker's peak RSS, and the workflow history written per batch. See README, "Benchmarks".
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,9 @@ async function main(): Promise<number> {
   const say = (line: string): boolean => process.stderr.write(`${line}\n`);
   say(`bench: ${selected.map((s) => s.name).join(', ')}; ${JSON.stringify(sizes)}; ${os.cpus().length} cores`);
 
+  // Workers run the built CLI, with its prebuilt workflow bundle, as users run it.
+  say('bench: npm run build');
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'ducktail-bench-'));
   const server = await startDevServer();
   const ctx = new BenchContext(server, sizes, scratch);

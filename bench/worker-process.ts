@@ -4,7 +4,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** The built CLI, as users run it (`npm run build` first: the bench does). */
+const CLI = fileURLToPath(new URL('../bin/ducktail.js', import.meta.url));
 const READY = /"msg":"worker running"/;
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 90_000;
@@ -16,7 +17,7 @@ export interface ProcessMemory {
 }
 
 /**
- * `ducktail worker` in its own process (run from source, as `npm run dev` users do), so its
+ * `ducktail worker` in its own process (the built CLI, as users run it), so its
  * memory is the worker's alone. It logs at debug level into `logFile`, whose per-batch capture
  * and load lines tell where the time goes (see `readBatchTimings`).
  */
@@ -28,7 +29,7 @@ export class WorkerProcess {
 
   private constructor(configFile: string, address: string, readonly logFile: string) {
     this.log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, '--config', configFile, '--address', address, 'worker'], {
+    this.child = spawn(process.execPath, [CLI, '--config', configFile, '--address', address, 'worker'], {
       env: { ...process.env, DUCKTAIL_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
