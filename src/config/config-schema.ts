@@ -47,7 +47,7 @@ const batchSchema = z
   .strictObject({
     maxRows: z.number().int().min(1).default(100_000),
     maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
-    maxWaitMs: z.number().int().min(0).default(1000),
+    maxWaitMs: z.number().int().min(0).default(400),
     idleWaitMs: z.number().int().min(100).default(5000),
   })
   .prefault({});
