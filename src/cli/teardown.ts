@@ -1,14 +1,16 @@
+import { rm } from 'node:fs/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createConnectors } from '../composition.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { spoolRoot } from '../staging/spool-paths.js';
 import { workflowId } from './context.js';
 
 /**
- * Removes what a stopped pipeline holds at the source (replication slot, publication) and its
- * checkpoint in DuckDB, so the WAL is freed and a later start copies the tables afresh.
- * Replicated tables stay in DuckDB.
+ * Removes what a stopped pipeline holds at the source (replication slot, publication), its
+ * checkpoint in DuckDB and its staged batches, so the WAL is freed and a later start copies the
+ * tables afresh. Replicated tables stay in DuckDB.
  */
 export async function teardownPipeline(client: Client, spec: PipelineSpec, logger: Logger): Promise<void> {
   try {
@@ -30,4 +32,6 @@ export async function teardownPipeline(client: Client, spec: PipelineSpec, logge
   } finally {
     await connectors.close();
   }
+  // Batches staged but never loaded (or read ahead) belong to the positions just given up.
+  await rm(spoolRoot(spec), { recursive: true, force: true });
 }

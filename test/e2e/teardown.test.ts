@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { closeAllDuckDBDestinations, openDuckDBDestination } from '../../src/destinations/duckdb/duckdb-destination.js';
+import { spoolRoot } from '../../src/staging/spool-paths.js';
 import { holdDuckDBFile, releaseHeldFile } from '../helpers/duckdb.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
@@ -56,6 +57,10 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
 
     await h.worker.stop();
     await closeAllDuckDBDestinations();
+    // A batch staged but never loaded (a worker stopped between capture and load).
+    const leftover = path.join(spoolRoot(spec), 'never-loaded');
+    await mkdir(leftover, { recursive: true });
+    await writeFile(path.join(leftover, 'manifest.json'), '{}');
     const done = await cli('teardown', 'e2e_td');
     assert.equal(done.code, 0, done.stderr);
     assert.equal(await slots(), 0, 'the slot is dropped');
@@ -63,6 +68,7 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
     assert.equal(pubs.rowCount, 0, 'the publication is dropped');
     const dest = await openDuckDBDestination(spec.destination.path);
     assert.equal(await dest.readCheckpoint('e2e_td'), null, 'the checkpoint is forgotten');
+    await assert.rejects(stat(spoolRoot(spec)), /ENOENT/, 'its staged batches are removed');
     await dest.close();
     h.worker = await inProcessWorker(h.server, TQ);
   });
