@@ -1,5 +1,5 @@
 import type { BatchSummary, OpCounts } from '../model/batch.js';
-import type { Checkpoint } from '../model/checkpoint.js';
+import type { BackfillRequest, Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
 
@@ -19,6 +19,8 @@ export interface CaptureBatchInput {
   spec: PipelineSpec;
   /** Catch-up runs: stop once this source position is loaded. */
   until?: Position | null;
+  /** Re-sync requests the checkpoint may not have taken in yet (taken in once, by id). */
+  backfill?: BackfillRequest[];
 }
 
 export interface CaptureBatchResult {

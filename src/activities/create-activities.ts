@@ -10,6 +10,7 @@ import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { SourceConnector } from '../sources/source-connector.js';
 import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
 import { readManifest } from '../staging/spool-reader.js';
+import { withRequests } from '../sources/backfill.js';
 import { SpoolWriter } from '../staging/spool-writer.js';
 import type {
   CaptureBatchInput,
@@ -67,7 +68,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         return { checkpoint, warnings: report.warnings, tables: report.tables.map((t) => t.table) };
       }),
 
-    captureBatch: ({ spec, until }: CaptureBatchInput): Promise<CaptureBatchResult> =>
+    captureBatch: ({ spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
         // Taken before the source: a changed spec replaces the source the read-ahead uses.
@@ -75,7 +76,9 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const source = await connectors.source(spec);
         const dest = await connectors.destination(spec);
         const checkpoint = await durableCheckpoint(spec, source, dest);
-        const adopted = ahead !== null && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
+        // New re-sync requests start from the stored checkpoint with them taken in; a read-ahead has not.
+        const from = withRequests(checkpoint, backfill);
+        const adopted = ahead !== null && from === checkpoint && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
         if (ahead !== null && adopted === null) await ahead.discard();
         const base = {
           checkpoint,
@@ -98,7 +101,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         };
         let outcome;
         try {
-          if (adopted === null) outcome = await source.capture(checkpoint, writer, spec.batch, captureCtx);
+          if (adopted === null) outcome = await source.capture(from, writer, spec.batch, captureCtx);
           else {
             adopted.adopt(captureCtx);
             const done = await adopted.done;

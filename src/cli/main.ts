@@ -8,6 +8,7 @@ import { preflightAll } from './preflight.js';
 import { startPipeline, waitUntilStarted, START_WAIT_MS } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
 import { stopPipeline } from './stop.js';
+import { resyncTables } from './resync.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
@@ -121,6 +122,30 @@ program
       }[outcome];
       process.stdout.write(`${spec.name}: ${said}\n`);
     }
+  });
+
+program
+  .command('resync')
+  .description('copy tables of a running pipeline again while it keeps streaming (rows the source no longer has end deleted)')
+  .argument('<pipeline>')
+  .argument('<tables...>', 'source tables, schema.table')
+  .option('--wait', 'wait until the copies are done, showing progress', false)
+  .option('--timeout <seconds>', 'with --wait: give up waiting after this long (exit code 1; the copy goes on)', seconds, 3600)
+  .action(async (name: string, tables: string[], opts: { wait: boolean; timeout: number }) => {
+    const config = await loadConfig(globals().config);
+    const [spec] = selectPipelines(config, [name]);
+    if (spec === undefined) return;
+    const client = await connectClient(globals(), config);
+    const id = await resyncTables(client, spec, tables, logger, {
+      wait: opts.wait,
+      timeoutMs: opts.timeout * 1000,
+      say: (line) => process.stderr.write(`${spec.name}: ${line}\n`),
+    });
+    process.stdout.write(
+      opts.wait
+        ? `${spec.name}: ${tables.join(', ')} copied again\n`
+        : `${spec.name}: re-sync of ${tables.join(', ')} requested (${id}); \`ducktail status ${spec.name}\` shows its progress\n`,
+    );
   });
 
 program

@@ -150,8 +150,9 @@ function formatRow(row: PipelineStatusRow): string {
       lines.push(`  ${table}: ${Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ')}`);
     }
     if (s.snapshotProgress !== undefined) lines.push(`  snapshot: ${s.snapshotProgress}`);
+    if (s.backfillProgress !== undefined) lines.push(`  re-sync: ${s.backfillProgress}`);
     if (s.lastError !== null) lines.push(indent(`  last error (${s.lastError.at}) ${s.lastError.type}: ${s.lastError.message}`));
-    for (const r of s.resync ?? []) lines.push(`  NEEDS RE-SYNC: ${r}`);
+    for (const r of s.resync ?? []) lines.push(`  NEEDS RE-SYNC: ${r} (run: ducktail resync ${row.pipeline} ${r.slice(0, r.indexOf(':'))})`);
   }
   if (row.retrying !== null) lines.push(indent(`  RETRYING: ${describeRetrying(row.retrying)}`));
   if (row.queryError !== undefined) lines.push(`  status query failed: ${row.queryError} (is a worker running? start one with \`ducktail worker\`)`);

@@ -6,7 +6,7 @@ import type { TableSchema } from './table-schema.js';
  * A run of staged rows for one table under one schema, or a truncate of that table.
  * Segments are applied in manifest order.
  */
-export type Segment = RowSegment | TruncateSegment | RenameSegment | SchemaSegment | DiscardSegment;
+export type Segment = RowSegment | TruncateSegment | RenameSegment | SchemaSegment | DiscardSegment | BackfillBeginSegment | BackfillEndSegment;
 
 export interface RowSegment {
   kind: 'rows';
@@ -63,6 +63,32 @@ export interface DiscardSegment {
   table: string;
   /** The `__position` the interrupted snapshot's rows carry. */
   position: string;
+}
+
+/**
+ * A table's incremental copy begins here (its first chunk's low watermark): in MERGE, the keys of
+ * the table's live rows are remembered as "unseen"; every later change and copied row of the
+ * table marks its key seen.
+ */
+export interface BackfillBeginSegment {
+  kind: 'backfill-begin';
+  table: string;
+  /** The table's primary key columns (source names). */
+  key: string[];
+}
+
+/**
+ * A table's incremental copy is complete (its last chunk's high watermark): in MERGE, live rows
+ * whose key was never seen since the copy began no longer exist at the source and end deleted,
+ * at `position`. The table no longer needs a re-sync.
+ */
+export interface BackfillEndSegment {
+  kind: 'backfill-end';
+  table: string;
+  /** The table's primary key columns (source names). */
+  key: string[];
+  position: string;
+  commitTs: string | null;
 }
 
 export type OpCounts = Partial<Record<Op, number>>;

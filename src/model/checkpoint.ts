@@ -19,6 +19,41 @@ export interface SnapshotProgress {
   consistent: boolean;
 }
 
+/** Why a table is copied again while streaming goes on. */
+export type BackfillReason = 'resync' | 'added';
+
+/**
+ * One table's incremental copy (see src/sources/backfill.ts): primary-key chunks read between two
+ * watermarks written to the change stream, while streaming goes on.
+ */
+export interface TableBackfill {
+  table: string;
+  reason: BackfillReason;
+  /** Rows copied and chunks loaded so far. */
+  rows: number;
+  chunks: number;
+  /** Primary key of the last row copied, as the source's text; absent before the first chunk. */
+  lastKey?: (string | null)[];
+  /** Rows the table had when the copy began (the source's estimate), for progress. */
+  estimate?: number;
+  /** When the first chunk was read (ISO-8601), for progress. */
+  startedAt?: string;
+}
+
+/** Tables being copied again while streaming, one at a time in order, and the requests taken in. */
+export interface BackfillProgress {
+  tables: TableBackfill[];
+  /** Ids of the latest requests taken into `tables` (so a request is taken once). */
+  accepted: string[];
+}
+
+/** A request to copy tables again (`ducktail resync`, or tables added to a running pipeline). */
+export interface BackfillRequest {
+  id: string;
+  tables: string[];
+  reason: BackfillReason;
+}
+
 /**
  * What has been durably loaded into DuckDB for a pipeline: the truth after any restart.
  * Stored in `_ducktail.checkpoints` in the same transaction as the rows it covers.
@@ -28,6 +63,8 @@ export interface Checkpoint {
   position: Position | null;
   /** Present while the initial snapshot is still running. */
   snapshot?: SnapshotProgress;
+  /** Present while tables are copied again while streaming (resync, added tables). */
+  backfill?: BackfillProgress;
   /** Id of the batch that wrote this checkpoint ('' for the initial one). */
   batchId: string;
 }

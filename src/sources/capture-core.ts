@@ -1,4 +1,4 @@
-import type { Checkpoint, SnapshotProgress } from '../model/checkpoint.js';
+import type { BackfillProgress, Checkpoint, SnapshotProgress } from '../model/checkpoint.js';
 import type { BatchLimits } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
 import { SnapshotBudget } from './batch-rules.js';
@@ -48,10 +48,20 @@ export function snapshotOutcome(from: Checkpoint, progress: SnapshotProgress, sc
   return { to: { position: progress.startPosition, batchId: from.batchId }, schemaChanges };
 }
 
-/** The checkpoint after streaming to `to`: `from` itself when nothing moved, so an idle batch changes nothing. */
-export function streamOutcome(from: Checkpoint, to: Position, moved: boolean, schemaChanges: string[]): CaptureOutcome {
+/**
+ * The checkpoint after streaming to `to`, with the incremental copies' progress `backfill`: `from`
+ * itself when nothing moved, so an idle batch changes nothing.
+ */
+export function streamOutcome(
+  from: Checkpoint,
+  to: Position,
+  moved: boolean,
+  schemaChanges: string[],
+  backfill: BackfillProgress | undefined = from.backfill,
+): CaptureOutcome {
   const first = from.position === null || from.snapshot !== undefined; // the first stream batch after a snapshot
-  return { to: moved || first ? { position: to, batchId: from.batchId } : from, schemaChanges };
+  if (!moved && !first && backfill === from.backfill) return { to: from, schemaChanges };
+  return { to: { position: to, batchId: from.batchId, ...(backfill === undefined ? {} : { backfill }) }, schemaChanges };
 }
 
 /**

@@ -23,6 +23,10 @@ export interface BatchSink {
   declareTable(schema: TableSchema): void;
   /** Removes what an interrupted initial snapshot copied into `table` (rows at `position`, see `DiscardSegment`). */
   discardSnapshot(table: string, position: string): void;
+  /** Marks the start of `table`'s incremental copy (see `BackfillBeginSegment`); ends the table's current run of rows. */
+  beginBackfill(table: string, key: string[]): void;
+  /** Marks the end of `table`'s incremental copy (see `BackfillEndSegment`). */
+  endBackfill(table: string, key: string[], position: string, commitTs: string | null): void;
   /** Records columns the source renamed (from DDL); only while `hasChanges(table)` is false. */
   renameColumns(table: string, renames: { from: string; to: string }[]): void;
   /**

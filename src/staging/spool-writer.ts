@@ -95,6 +95,18 @@ export class SpoolWriter {
     this.segments.push({ kind: 'discard', table, position });
   }
 
+  /** See `BatchSink.beginBackfill`. */
+  beginBackfill(table: string, key: string[]): void {
+    this.closeSegment(table);
+    this.segments.push({ kind: 'backfill-begin', table, key });
+  }
+
+  /** See `BatchSink.endBackfill`. */
+  endBackfill(table: string, key: string[], position: string, commitTs: string | null): void {
+    this.closeSegment(table);
+    this.segments.push({ kind: 'backfill-end', table, key, position, commitTs });
+  }
+
   /** See `BatchSink.declareTable`. */
   declareTable(schema: TableSchema): void {
     if (this.changed.has(schema.table)) throw new Error(`${schema.table}: a shape without rows after rows of the table in one batch`);

@@ -1,5 +1,5 @@
 import type { OpCounts } from '../model/batch.js';
-import type { Checkpoint } from '../model/checkpoint.js';
+import type { BackfillProgress, BackfillRequest, Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
 
@@ -49,6 +49,8 @@ export interface PipelineState {
    * volatile default), each with why: they need a re-sync. Absent in state from older runs.
    */
   resync?: string[];
+  /** Re-sync requests not yet taken into the checkpoint (see `Checkpoint.backfill`). Absent in state from older runs. */
+  backfillRequests?: BackfillRequest[];
   catchUpTarget: Position | null;
   startedAt: string;
   runs: number;
@@ -82,6 +84,8 @@ export interface PipelineStatus extends PipelineState {
   destination: string;
   /** While snapshotting: tables done / total and rows copied. */
   snapshotProgress?: string;
+  /** While tables are copied again (resync, added tables): the table, rows copied, chunks, time left; queued tables. */
+  backfillProgress?: string;
 }
 
 export function describeSnapshot(state: PipelineState): string | undefined {
@@ -90,6 +94,22 @@ export function describeSnapshot(state: PipelineState): string | undefined {
   const done = snap.tables.filter((t) => t.done).length;
   const rows = snap.tables.reduce((n, t) => n + t.rows, 0);
   return `${done}/${snap.tables.length} tables, ${rows} rows copied`;
+}
+
+/** Progress of the copies, for `status`: `public.t: 3,000/10,000 rows (3 chunks)`. */
+export function describeBackfill(progress: BackfillProgress | undefined, nowMs: number): string | undefined {
+  if (progress === undefined || progress.tables.length === 0) return undefined;
+  const [first, ...queued] = progress.tables;
+  if (first === undefined) return undefined;
+  const of = first.estimate !== undefined ? `/~${first.estimate.toLocaleString('en-US')}` : '';
+  let eta = '';
+  if (first.startedAt !== undefined && first.estimate !== undefined && first.rows > 0) {
+    const perMs = first.rows / Math.max(1, nowMs - Date.parse(first.startedAt));
+    const left = Math.max(0, first.estimate - first.rows);
+    eta = `, about ${Math.ceil(left / perMs / 1000)} s left`;
+  }
+  const rest = queued.length > 0 ? `; queued: ${queued.map((t) => t.table).join(', ')}` : '';
+  return `${first.table} (${first.reason}): ${first.rows.toLocaleString('en-US')}${of} rows copied in ${first.chunks} chunks${eta}${rest}`;
 }
 
 export function initialState(now: string): PipelineState {

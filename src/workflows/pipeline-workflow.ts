@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  uuid4,
   proxyActivities,
   setHandler,
   allHandlersFinished,
@@ -12,10 +13,11 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/activity-types.js';
 import type { BatchSummary } from '../model/batch.js';
-import { pauseSignal, resumeSignal, statusQuery } from './messages.js';
+import { pauseSignal, resumeSignal, resyncUpdate, statusQuery } from './messages.js';
 import {
   addCounts,
   batchesPerRun as batchesPerRunOf,
+  describeBackfill,
   describeSnapshot,
   initialState,
   keepLast,
@@ -65,8 +67,24 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     source: describeSource(input),
     destination: spec.destination.path,
     snapshotProgress: describeSnapshot(state),
+    backfillProgress: describeBackfillState(state),
   });
   setHandler(statusQuery, status);
+  setHandler(
+    resyncUpdate,
+    ({ tables }) => {
+      const id = uuid4();
+      (state.backfillRequests ??= []).push({ id, tables, reason: 'resync' });
+      return { id, tables };
+    },
+    {
+      validator: ({ tables }) => {
+        if (!Array.isArray(tables) || tables.length === 0) throw new Error('name at least one table to re-sync');
+        const bad = tables.filter((t) => typeof t !== 'string' || !/^[^.]+\..+$/.test(t));
+        if (bad.length > 0) throw new Error(`table names must be schema.table: ${bad.map((t) => JSON.stringify(t)).join(', ')}`);
+      },
+    },
+  );
 
   /** Waits for `predicate` unless the workflow is cancelled meanwhile. */
   const waitFor = async (predicate: () => boolean): Promise<void> => {
@@ -150,7 +168,10 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         return await next({ ...input, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
-      const captured = await step('captureBatch', () => captureBatch({ spec, until: state.catchUpTarget }));
+      const requests = state.backfillRequests ?? [];
+      const captured = await step('captureBatch', () =>
+        captureBatch({ spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) }),
+      );
       if (captured === 'stale') continue;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
@@ -168,6 +189,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       if (loaded === 'stale') continue;
       state.checkpoint = loaded.checkpoint;
       applyLoaded(batch, loaded);
+      const accepted = loaded.checkpoint.backfill?.accepted ?? [];
+      if (state.backfillRequests !== undefined) state.backfillRequests = state.backfillRequests.filter((r) => !accepted.includes(r.id));
     }
   } catch (err) {
     if (!(err instanceof StopRequested)) throw err;
@@ -179,4 +202,13 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 function describeSource({ spec }: PipelineWorkflowInput): string {
   const s = spec.source;
   return s.kind === 'postgres' ? `postgres://${s.user}@${s.host}:${s.port}/${s.database}` : `mysql://${s.user}@${s.host}:${s.port}`;
+}
+
+/** Copies in progress and requests not taken in yet, for `status`. */
+function describeBackfillState(state: PipelineState): string | undefined {
+  const running = describeBackfill(state.checkpoint?.backfill, Date.now());
+  const requested = (state.backfillRequests ?? []).flatMap((r) => r.tables);
+  const waiting = requested.length > 0 ? `requested: ${requested.join(', ')}` : undefined;
+  const parts = [running, waiting].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }

@@ -6,6 +6,7 @@ import { checkpointKey, type Checkpoint } from '../../model/checkpoint.js';
 import type { WriteMode } from '../../model/pipeline-spec.js';
 import type { ApplyOptions, ApplyResult, Destination } from '../destination.js';
 import { buildAppendSql, truncateAppended } from './duckdb-append.js';
+import { UnseenKeys } from './duckdb-backfill.js';
 import {
   ensureInternalTables,
   forgetStoredPipeline,
@@ -115,10 +116,11 @@ export class DuckDBDestination implements Destination {
       }
       await ensureInternalTables(db);
       const registry = await TableRegistry.load(db);
+      const unseen = await UnseenKeys.load(db);
       const written = new Set<string>();
       const notes: string[] = [];
       for (const segment of manifest.segments) {
-        notes.push(...(await this.applySegment(db, registry, manifest, segment, options, written)));
+        notes.push(...(await this.applySegment(db, registry, unseen, manifest, segment, options, written)));
       }
       await registry.save(db);
       await writeCheckpoint(db, manifest.pipeline, manifest.to);
@@ -136,6 +138,7 @@ export class DuckDBDestination implements Destination {
   private async applySegment(
     db: SqlRunner,
     registry: TableRegistry,
+    unseen: UnseenKeys,
     manifest: BatchManifest,
     segment: Segment,
     options: ApplyOptions,
@@ -143,6 +146,21 @@ export class DuckDBDestination implements Destination {
   ): Promise<string[]> {
     const file = segment.kind === 'rows' ? segment.file : segment.kind;
     try {
+      if (segment.kind === 'backfill-begin' || segment.kind === 'backfill-end') {
+        const mapping = registry.get(manifest.pipeline, segment.table);
+        // A table the file does not have yet has nothing to remove.
+        if (mapping === undefined || (await this.evolver.existing(db, registry, manifest.pipeline, segment.table)) === undefined) return [];
+        if (segment.kind === 'backfill-begin') {
+          await unseen.begin(db, mapping, segment);
+          return [];
+        }
+        const removed = await unseen.end(db, mapping, segment);
+        if (mapping.resync !== null) {
+          mapping.resync = null;
+          registry.touch(mapping);
+        }
+        return removed > 0 ? [`${segment.table}: re-sync removed ${removed} rows the source no longer has`] : [];
+      }
       if (segment.kind === 'discard') {
         await this.evolver.discardSnapshot(db, registry, manifest.pipeline, segment.table, segment.position);
         written.add(segment.table);
@@ -177,6 +195,8 @@ export class DuckDBDestination implements Destination {
       const { keyMoves } = await stageStats(db);
       if (keyMoves > 0) await resolveKeyMoves(db, plan, style);
       await db.run(style === 'merge' ? buildMergeSql(plan, keyMoves > 0) : buildAppendSql(plan, await unsentColumns(db)));
+      const mapping = registry.get(manifest.pipeline, segment.table);
+      if (style === 'merge' && mapping !== undefined) await unseen.seen(db, mapping, plan);
       await dropStage(db);
       return table.notes;
     } catch (err) {

@@ -3,6 +3,7 @@ import type { ChangeEvent } from '../../model/change-event.js';
 import type { BatchLimits } from '../../model/pipeline-spec.js';
 import type { PgPosition } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
+import { parseWatermark, WATERMARK_PREFIX, type ChunkTracker } from '../backfill.js';
 import { BatchRules } from '../batch-rules.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { PgTable } from './postgres-catalog.js';
@@ -67,6 +68,10 @@ export interface StreamCaptureInput {
   told?(schema: TableSchema): void;
   /** The staged shape a DDL message describes, or null when the table is not captured. */
   resolveDdl?(ddl: DdlMessage): Promise<PgTable | null>;
+  /** The incremental copy's chunk in flight, if any (see src/sources/backfill.ts). */
+  chunks?: ChunkTracker;
+  /** The shape to write a chunk's rows under when the stream has none of the table. */
+  chunkTable?: PgTable;
 }
 
 /** What writing one event did (see `captureStream`). */
@@ -122,6 +127,53 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
     return staged === undefined ? written() : staged.then(written);
   };
 
+  const chunks = input.chunks;
+  /** The table's shape in this stream, when a relation message brought one. */
+  const streamTable = (name: string): PgTable | undefined => {
+    for (const t of cursor.relations.values()) if (t?.schema.table === name) return t;
+    return undefined;
+  };
+  /**
+   * A watermark: the low one opens the chunk's window, the high one writes the rest of the chunk
+   * at its own position. Returns 'split' when the rows must wait for the next batch.
+   */
+  const watermark = async (content: string): Promise<'ok' | 'split'> => {
+    const w = parseWatermark(content);
+    const window = chunks?.window ?? null;
+    if (w === null || window === null || w.chunk !== window.id) return 'ok'; // another chunk's, or a lost one's
+    if (w.mark === 'low') {
+      window.low(sink);
+      return 'ok';
+    }
+    const shape = streamTable(window.table) ?? input.chunkTable;
+    const names = (t: TableSchema): string => JSON.stringify(t.columns.map((c) => c.name));
+    if (shape === undefined || names(shape.schema) !== names(window.chunk.schema)) {
+      if (chunks !== undefined) chunks.window = null; // the table changed shape meanwhile: read the chunk again
+      return 'ok';
+    }
+    if (!sink.accepts(shape.schema)) return 'split';
+    for (const row of window.rows()) {
+      const outcome = await write(shape, 'snapshot', () => ({ values: row }));
+      if (outcome === 'skipped' || outcome === 'split') throw new Error(`${window.table}: a copied row could not be written at its watermark (${outcome})`);
+    }
+    if (window.chunk.last) {
+      const txn = cursor.txn;
+      sink.endBackfill(window.table, shape.schema.primaryKey, txn?.commitLsn ?? to.lsn, txn?.commitTs ?? null);
+    }
+    if (chunks !== undefined) {
+      chunks.done = window.done(new Date().toISOString());
+      chunks.window = null;
+    }
+    return 'ok';
+  };
+  /** A change of the table being copied, while its chunk's window is open. */
+  const touch = (table: PgTable, msg: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): void => {
+    const window = chunks?.window;
+    if (window === undefined || window === null || !window.isOpen || window.table !== table.schema.table) return;
+    const { values, oldKey } = eventValues(table, msg);
+    window.touched(table.schema, values, oldKey);
+  };
+
   stream.requestKeepalive();
   if (cursor.txn !== null) rules.begin(); // the rest of a transaction the last batch cut
   for (;;) {
@@ -156,12 +208,28 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
         rules.end();
         cursor.lastAck = whole.ackLsn;
         if (comparePgPositions(whole, to) > 0) to = whole;
+        split = chunks?.done != null; // a chunk was copied: its batch ends here, the next chunk follows
         break;
       }
-      case 'relation':
-        cursor.relations.set(msg.relationOid, await input.resolve(msg));
+      case 'relation': {
+        const table = await input.resolve(msg);
+        cursor.relations.set(msg.relationOid, table);
+        const window = chunks?.window;
+        if (table !== null && window != null && window.table === table.schema.table && chunks !== undefined) {
+          const names = (t: TableSchema): string => JSON.stringify(t.columns.map((c) => c.name));
+          if (names(table.schema) !== names(window.chunk.schema)) chunks.window = null; // read the chunk again under the new shape
+        }
         break;
+      }
       case 'message': {
+        if (msg.prefix === WATERMARK_PREFIX) {
+          const content = Buffer.from(msg.content).toString('utf8');
+          if ((await watermark(content)) === 'split') {
+            cursor.pending = { message: msg, relation: 0 };
+            split = true;
+          }
+          break;
+        }
         const ddl = parseDdlMessage(msg.prefix, msg.content);
         const table = ddl === null ? null : await input.resolveDdl?.(ddl);
         if (ddl === null || table === null || table === undefined) break;
@@ -171,6 +239,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
           break;
         }
         cursor.ddl.set(ddl.oid, ddl);
+        if (chunks?.window?.table === table.schema.table) chunks.window = null; // read the chunk again under the new shape
         if ((ddl.renames ?? []).length > 0) sink.renameColumns(table.schema.table, ddl.renames ?? []);
         schemaChanges.push(...input.schemas.declare(sink, table.schema));
         sink.declareTable(table.schema);
@@ -182,6 +251,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       case 'delete': {
         const table = cursor.relations.get(msg.relation.relationOid);
         if (table === null || table === undefined) break;
+        touch(table, msg);
         const result = write(table, msg.tag, () => eventValues(table, msg));
         const outcome = typeof result === 'string' ? result : await result;
         if (outcome === 'split') cursor.pending = { message: msg, relation: 0 };
@@ -192,6 +262,7 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
         for (let r = pending?.relation ?? 0; r < msg.relations.length && !split; r++) {
           const table = cursor.relations.get(msg.relations[r]?.relationOid ?? -1);
           if (table === null || table === undefined) continue;
+          if (chunks?.window?.table === table.schema.table) chunks.window.truncated();
           const outcome = await write(table, 'truncate', () => ({ values: [] })); // rare: no fast path
           if (outcome === 'split') cursor.pending = { message: msg, relation: r };
           split = outcome === 'split' || (outcome === 'full' && r === msg.relations.length - 1) || split;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { SnapshotProgress, TableSnapshotProgress } from '../../model/checkpoint.js';
 import { splitTableName } from '../../model/table-schema.js';
 import type { SnapshotBudget } from '../batch-rules.js';
+import type { ChunkRows } from '../backfill.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import type { CatalogTable, PgCatalog, PgTable } from './postgres-catalog.js';
 import { quoteIdent, quoteLiteral, quoteTable, TEXT_TYPES } from './postgres-connection.js';
@@ -141,4 +142,70 @@ async function readPages(input: SnapshotChunkInput, table: CatalogTable, built: 
   for (const row of res.rows) await emit(input, built, entry, row);
   entry.lastKey = [String(end)];
   if (end >= pages) entry.done = true;
+}
+
+/**
+ * The next rows of `table` after `lastKey` in primary-key order (an incremental copy's chunk, see
+ * src/sources/backfill.ts), read now in their own statement, as the stream's events carry them.
+ * Null when the table is gone or has no primary key.
+ */
+export async function readBackfillChunk(
+  client: pg.Client,
+  catalog: PgCatalog,
+  table: string,
+  lastKey: (string | null)[] | undefined,
+  limit: number,
+): Promise<{ built: PgTable; chunk: ChunkRows } | { missing: string }> {
+  const { schema, name } = splitTableName(table);
+  const found = await catalog.table(schema, name);
+  if (found === null) return { missing: 'the table no longer exists at the source' };
+  if (found.primaryKey.length === 0) return { missing: 'the table has no primary key, so it cannot be copied in key order' };
+  const built = await catalog.build(table, found.oid, found.columns, found.primaryKey);
+  const cols = found.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const keyIdx = found.primaryKey.map((k) => found.columns.findIndex((c) => c.name === k));
+  const keyCols = found.primaryKey.map(quoteIdent).join(', ');
+  const casts = await Promise.all(keyIdx.map((i, n) => catalog.formatType(found.columns[i]?.typeOid ?? 0, -1).then((t) => `$${n + 1}::${t}`)));
+  const after = lastKey === undefined ? '' : `WHERE (${keyCols}) > (${casts.join(', ')})`;
+  const res = await client.query<string[]>({
+    text: `SELECT ${cols} FROM ${quoteTable(schema, name)} ${after} ORDER BY ${keyCols} LIMIT ${limit}`,
+    values: lastKey ?? [],
+    rowMode: 'array',
+    types: TEXT_TYPES,
+  });
+  const last = res.rows.at(-1);
+  const rows = res.rows.map((row) => built.columns.map((c, i) => {
+    const v = row[i];
+    return v === null || v === undefined ? null : c.convert(v);
+  }));
+  const chunk: ChunkRows = { schema: built.schema, rows, lastKey: last === undefined ? lastKey : keyIdx.map((i) => last[i] ?? null), last: res.rows.length < limit };
+  if (lastKey === undefined) {
+    const est = await client.query<{ n: string }>('SELECT GREATEST(reltuples, 0)::bigint::text AS n FROM pg_class WHERE oid = $1', [found.oid]);
+    chunk.estimate = Math.max(Number(est.rows[0]?.n ?? 0), res.rows.length);
+  }
+  return { built, chunk };
+}
+
+/**
+ * Waits until every transaction that was writing `table` when the chunk's low watermark committed
+ * has ended, so the chunk's read sees all of those that committed before the watermark. (A
+ * committing transaction's commit record can precede the watermark's while it is not yet visible
+ * to new snapshots; it holds its table lock until it is.) Takes a SHARE lock and lets go at once,
+ * waiting at most `timeoutMs`: 'busy' when a transaction kept writing the table that long.
+ * 'denied' without the privilege to lock the table (UPDATE, DELETE or TRUNCATE).
+ */
+export async function waitForWriters(client: pg.Client, table: string, timeoutMs: number): Promise<'ok' | 'busy' | 'denied'> {
+  const { schema, name } = splitTableName(table);
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+    await client.query(`LOCK TABLE ${quoteTable(schema, name)} IN SHARE MODE`);
+    await client.query('COMMIT');
+    return 'ok';
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    const code = (e as { code?: string }).code;
+    if (code === '55P03') return 'busy';
+    if (code === '42501') return 'denied';
+    throw e;
+  }
 }

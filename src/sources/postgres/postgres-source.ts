@@ -1,12 +1,14 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../logger.js';
-import type { Checkpoint, SnapshotProgress } from '../../model/checkpoint.js';
+import { randomUUID } from 'node:crypto';
+import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/checkpoint.js';
 import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
 import type { PgPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
+import { activeBackfill, advanceBackfill, BACKFILL_CHUNK_MAX, ChunkTracker, ChunkWindow, skipBackfill, WATERMARK_PREFIX, watermarkText } from '../backfill.js';
 import { captureBatch, snapshotOutcome, snapshotStartedOver, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
 import type { SourceDeps } from '../source-deps.js';
@@ -19,10 +21,15 @@ import * as positions from './postgres-position.js';
 import { runPreflight } from './postgres-preflight.js';
 import { SchemaTracker } from '../schema-tracker.js';
 import { checkSlotCanResume, checkSlotUsable, createSlot, dropSlot, dropSlotAndPublication, ensurePublication, readSlot } from './postgres-slot.js';
-import { copySnapshotChunk } from './postgres-snapshot.js';
+import { copySnapshotChunk, readBackfillChunk, waitForWriters } from './postgres-snapshot.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { PgReplicationStream } from './postgres-stream.js';
 import { TableSelection } from '../table-selection.js';
+
+/** How long a chunk waits for transactions writing its table (writers queue behind it meanwhile). */
+const WRITERS_WAIT_MS = 200;
+/** How long after such a wait timed out the next chunk is tried. */
+const BUSY_RETRY_MS = 2_000;
 
 /** The exported snapshot of a slot this process created, kept alive by its idle replication connection. */
 interface ExportedSnapshot {
@@ -45,6 +52,11 @@ export class PostgresSource implements SourceConnector {
   private exported: ExportedSnapshot | null = null;
   private stream: PgReplicationStream | null = null;
   private cursor: StreamCursor | null = null;
+  /** The incremental copy's chunk in flight, and the shape it was read under. */
+  private readonly chunks = new ChunkTracker();
+  private chunkTable: PgTable | null = null;
+  /** No chunk starts before this time (a transaction held the table, see `waitForWriters`). */
+  private chunkBusyUntil = 0;
   private durableAck = 0n;
   private seeded = false;
 
@@ -158,15 +170,57 @@ export class PostgresSource implements SourceConnector {
       const shapes = await this.catalogSchemas();
       this.probe.take(await this.currentPosition(), shapes, this.schemas);
     }
+    let backfill = from.backfill;
+    const notes: string[] = [];
+    const entry = activeBackfill(from);
+    if (entry !== null && this.chunks.resume(from) === null && !ctx.signal.aborted && Date.now() >= this.chunkBusyUntil) {
+      const skipped = await this.startChunk(entry);
+      if (skipped !== null && backfill !== undefined) {
+        backfill = skipBackfill(backfill, entry.table);
+        notes.push(`${entry.table}: ${entry.reason} skipped: ${skipped}`);
+      }
+    }
     const { to, schemaChanges } = await captureStream({
       stream, cursor, from: start, sink, limits, ctx, schemas: this.schemas,
       resolve: (r) => this.resolve(r),
       told: (schema) => this.probe.markTold(schema),
       resolveDdl: (ddl) => this.resolveDdl(ddl),
+      chunks: this.chunks,
+      ...(this.chunkTable === null ? {} : { chunkTable: this.chunkTable }),
     });
     const reached = (at: Position): boolean => positions.coveredLsn(to) >= positions.parseLsn(positions.asPgPosition(at).lsn);
-    schemaChanges.push(...this.probe.declareSettled(reached, sink, this.schemas));
-    return streamOutcome(from, to, positions.comparePgPositions(to, start) !== 0, schemaChanges);
+    schemaChanges.push(...notes, ...this.probe.declareSettled(reached, sink, this.schemas));
+    const done = this.chunks.done;
+    if (done !== null && backfill !== undefined) backfill = advanceBackfill(backfill, done);
+    const outcome = streamOutcome(from, to, positions.comparePgPositions(to, start) !== 0, schemaChanges, backfill);
+    this.chunks.ended(outcome.to);
+    return outcome;
+  }
+
+  /**
+   * Reads the next chunk of `entry`'s table between a low and a high watermark written to the
+   * stream (see src/sources/backfill.ts). Returns why the table cannot be copied, or null.
+   */
+  private async startChunk(entry: TableBackfill): Promise<string | null> {
+    const { client, catalog } = await this.connection();
+    const id = randomUUID();
+    const emit = (mark: 'low' | 'high'): Promise<unknown> =>
+      client.query('SELECT pg_logical_emit_message(true, $1, $2)', [WATERMARK_PREFIX, watermarkText({ chunk: id, mark })]);
+    await emit('low');
+    const writers = await waitForWriters(client, entry.table, WRITERS_WAIT_MS);
+    if (writers === 'denied') return `locking it needs the UPDATE, DELETE or TRUNCATE privilege (briefly, to see every transaction committed before a chunk); grant one to ${this.source.user}, then resync again`;
+    if (writers === 'busy') {
+      // A transaction has held the table a while: let writers go on and try again a little later.
+      this.chunkBusyUntil = Date.now() + BUSY_RETRY_MS;
+      this.log.info({ table: entry.table }, 'a transaction keeps writing the table being copied: the next chunk waits for it');
+      return null;
+    }
+    const read = await readBackfillChunk(client, catalog, entry.table, entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX));
+    if ('missing' in read) return read.missing;
+    await emit('high');
+    this.chunks.window = new ChunkWindow(id, entry, read.chunk);
+    this.chunkTable = read.built;
+    return null;
   }
 
   private async captureSnapshot(from: Checkpoint, snapshot: SnapshotProgress, sink: BatchSink, budget: SnapshotBudget, ctx: CaptureContext): Promise<CaptureOutcome> {
@@ -236,6 +290,7 @@ export class PostgresSource implements SourceConnector {
     );
     this.stream.acknowledge(this.durableAck);
     this.cursor = newCursor(from.ackLsn);
+    this.chunks.reset();
     this.probe.reset();
     return this.stream;
   }
@@ -311,6 +366,7 @@ export class PostgresSource implements SourceConnector {
     const stream = this.stream;
     this.stream = null;
     this.cursor = null;
+    this.chunks.reset();
     await stream?.close();
   }
 

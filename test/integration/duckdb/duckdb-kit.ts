@@ -12,7 +12,13 @@ import { readManifest } from '../../../src/staging/spool-reader.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
 
 /** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
-export type Step = TableSchema | ChangeEvent | { table: string; renames: { from: string; to: string }[] } | { declare: TableSchema } | { discard: string; position: string };
+export type Step =
+  | TableSchema
+  | ChangeEvent
+  | { table: string; renames: { from: string; to: string }[] }
+  | { declare: TableSchema }
+  | { discard: string; position: string }
+  | { backfill: 'begin' | 'end'; table: string; position?: string };
 
 export const PIPELINE = 'p1';
 
@@ -47,6 +53,10 @@ export class Harness {
       else if ('renames' in step) writer.renameColumns(step.table, step.renames);
       else if ('declare' in step) writer.declareTable(step.declare);
       else if ('discard' in step) writer.discardSnapshot(step.discard, step.position);
+      else if ('backfill' in step) {
+        if (step.backfill === 'begin') writer.beginBackfill(step.table, ['id']);
+        else writer.endBackfill(step.table, ['id'], step.position ?? '0/0', null);
+      }
       else await writer.write(step);
     }
     const to: Checkpoint = { position: { kind: 'pg', lsn: `0/${n}`, ackLsn: `0/${n}` }, batchId };

@@ -88,6 +88,15 @@ export class RecordingSink implements BatchSink {
     this.discarded.push({ table, position });
   }
 
+  readonly backfills: { table: string; mark: 'begin' | 'end'; position?: string }[] = [];
+  beginBackfill(table: string): void {
+    this.backfills.push({ table, mark: 'begin' });
+  }
+
+  endBackfill(table: string, _key: string[], position: string): void {
+    this.backfills.push({ table, mark: 'end', position });
+  }
+
   declareTable(schema: TableSchema): void {
     if (this.changed.has(schema.table)) throw new Error(`${schema.table}: shape after rows in one batch`);
     this.setSchema(schema);
