@@ -11,6 +11,9 @@ export interface Sizes {
   changes: number;
   /** Rows of a snapshot (pg-snapshot, mysql-snapshot). */
   rows: number;
+  /** Tables of pg-snapshot-wide, all in one pipeline, and the rows of each. */
+  wideTables: number;
+  wideRows: number;
   /** Rows of the one transaction of pg-big-txn. */
   bigTxn: number;
   /** How long pg-steady offers each rate. */
@@ -18,8 +21,8 @@ export interface Sizes {
   steadyRates: number[];
 }
 
-export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, bigTxn: 1_000_000, steadySeconds: 30, steadyRates: [1_000, 10_000] };
-export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, bigTxn: 100_000, steadySeconds: 8, steadyRates: [1_000, 10_000] };
+export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, wideTables: 200, wideRows: 2_000, bigTxn: 1_000_000, steadySeconds: 30, steadyRates: [1_000, 10_000] };
+export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, wideTables: 200, wideRows: 150, bigTxn: 100_000, steadySeconds: 8, steadyRates: [1_000, 10_000] };
 
 /** What every scenario gets: the Temporal dev server of the run, the sizes, and a scratch directory. */
 export class BenchContext {

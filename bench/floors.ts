@@ -41,6 +41,17 @@ export async function pgReadFloor(client: pg.Client, table: string): Promise<Flo
   return { seconds, items: value.rowCount ?? 0 };
 }
 
+/** `pgReadFloor` over each of `tables` in turn, summed. */
+export async function pgReadTablesFloor(client: pg.Client, tables: string[]): Promise<Floor> {
+  const floor: Floor = { seconds: 0, items: 0 };
+  for (const table of tables) {
+    const { seconds, items } = await pgReadFloor(client, table);
+    floor.seconds += seconds;
+    floor.items += items;
+  }
+  return floor;
+}
+
 export interface BinlogRange {
   file: string;
   pos: number;

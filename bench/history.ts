@@ -4,6 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 
 const { HistoryEvent } = proto.temporal.api.history.v1;
+export type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 
 /** A point in a workflow's history: the run and the id of its last event then. */
 export interface HistoryMark {
@@ -17,20 +18,23 @@ export async function historyMark(handle: WorkflowHandle): Promise<HistoryMark> 
   return { runId, eventId: toNumber(events?.at(-1)?.eventId) };
 }
 
+/** The encoded size of one event, as the server stores it. */
+export function eventBytes(event: HistoryEvent): number {
+  return HistoryEvent.encode(event).finish().byteLength;
+}
+
 /**
- * Encoded bytes of the history events written after `mark`, across continue-as-new: the runs
+ * The history events written after `mark`, oldest first, across continue-as-new: the runs
  * after the marked one are followed back through `continuedExecutionRunId`.
  */
-export async function historyBytesSince(client: Client, workflowId: string, mark: HistoryMark): Promise<number> {
+export async function historyEventsSince(client: Client, workflowId: string, mark: HistoryMark): Promise<HistoryEvent[]> {
   let { runId } = await client.workflow.getHandle(workflowId).describe();
-  let bytes = 0;
+  const runs: HistoryEvent[][] = [];
   for (;;) {
     const { events = [] } = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const after = runId === mark.runId ? mark.eventId : 0;
-    for (const event of events ?? []) {
-      if (toNumber(event.eventId) > after) bytes += HistoryEvent.encode(event).finish().byteLength;
-    }
-    if (runId === mark.runId) return bytes;
+    runs.unshift((events ?? []).filter((event) => toNumber(event.eventId) > after));
+    if (runId === mark.runId) return runs.flat();
     const previous = events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
     if (previous == null || previous === '') throw new Error(`the history of ${workflowId} does not lead back to run ${mark.runId}`);
     runId = previous;

@@ -1,5 +1,6 @@
 import type { PipelineStatus } from '../src/temporal/pipeline-contract.js';
-import type { HistoryMark } from './history.js';
+import { breakDownHistory, type HistoryBreakdown } from './history-breakdown.js';
+import { eventBytes, type HistoryMark } from './history.js';
 import type { BenchPipeline } from './pipeline.js';
 import { readBatchTimings, type WorkerProcess } from './worker-process.js';
 
@@ -8,6 +9,8 @@ export interface Measured {
   seconds: number;
   batches: number;
   historyBytes: number;
+  /** The same history by batch cycle: mean, largest, and what makes them up. */
+  history: HistoryBreakdown;
   peakRssMb: number;
   startRssMb: number;
   captureSeconds: number;
@@ -44,10 +47,12 @@ export async function measure(input: MeasureInput): Promise<Measured> {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const ended = Date.now();
   const { hwmMb } = await worker.memory();
+  const events = await pipeline.historyEventsSince(mark ?? { runId: pipeline.firstRunId(), eventId: 0 });
   return {
     seconds,
     batches: after.batches - before.batches,
-    historyBytes: await pipeline.historyBytesSince(mark ?? { runId: pipeline.firstRunId(), eventId: 0 }),
+    historyBytes: events.reduce((n, event) => n + eventBytes(event), 0),
+    history: breakDownHistory(events),
     peakRssMb: hwmMb,
     startRssMb,
     ...(await readBatchTimings(worker.logFile, started, ended)),

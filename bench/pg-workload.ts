@@ -55,6 +55,28 @@ export async function dropItems(client: pg.Client, table: string): Promise<void>
   await client.query(`DROP TABLE IF EXISTS ${PG_SCHEMA}.${table}`);
 }
 
+/** The names of `count` narrow tables (`wide_001`…), for a pipeline of many tables. */
+export function wideTableNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `wide_${String(i + 1).padStart(3, '0')}`);
+}
+
+/** (Re)creates each of `tables` (bigint key, text, integer, timestamptz) with rows 1..`rows`, then VACUUM ANALYZE. */
+export async function createWideTables(client: pg.Client, tables: string[], rows: number): Promise<void> {
+  for (const table of tables) {
+    await client.query(`DROP TABLE IF EXISTS ${PG_SCHEMA}.${table}`);
+    await client.query(`CREATE TABLE ${PG_SCHEMA}.${table} (id bigint PRIMARY KEY, name text, qty integer, at timestamptz)`);
+    await client.query(
+      `INSERT INTO ${PG_SCHEMA}.${table} SELECT g, 'row-' || g, g % 1000, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, $1::bigint) g`,
+      [rows],
+    );
+    await client.query(`VACUUM ANALYZE ${PG_SCHEMA}.${table}`);
+  }
+}
+
+export async function dropWideTables(client: pg.Client, tables: string[]): Promise<void> {
+  for (const table of tables) await client.query(`DROP TABLE IF EXISTS ${PG_SCHEMA}.${table}`);
+}
+
 async function insertRange(client: pg.Client, table: string, [from, to]: [number, number]): Promise<void> {
   if (from > to) return;
   await client.query(`INSERT INTO ${PG_SCHEMA}.${table} SELECT ${ROW('g')} FROM generate_series($1::bigint, $2::bigint) g`, [from, to]);

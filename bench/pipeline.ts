@@ -14,7 +14,7 @@ import {
   type PipelineHandle,
   type PipelineStatus,
 } from '../src/temporal/pipeline-contract.js';
-import { historyBytesSince, historyMark, type HistoryMark } from './history.js';
+import { historyEventsSince, historyMark, type HistoryEvent, type HistoryMark } from './history.js';
 import { WorkerProcess } from './worker-process.js';
 
 const POLL_MS = 100;
@@ -109,8 +109,8 @@ export class BenchPipeline {
     return historyMark(this.handle);
   }
 
-  historyBytesSince(mark: HistoryMark): Promise<number> {
-    return historyBytesSince(this.client, this.handle.workflowId, mark);
+  historyEventsSince(mark: HistoryMark): Promise<HistoryEvent[]> {
+    return historyEventsSince(this.client, this.handle.workflowId, mark);
   }
 
   /** Ends the workflow at once (a graceful cancel would wait for the capture in flight). */

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Measured } from './measure.js';
 import type { Floor } from './floors.js';
+import type { HistoryBreakdown } from './history-breakdown.js';
 
 /** One measurement: a scenario in one mode (and, for pg-steady, at one rate). */
 export interface BenchResult {
@@ -24,6 +25,10 @@ export interface BenchResult {
   batches: number;
   /** Encoded bytes of the workflow history events written in the measured part, per batch. */
   historyBytesPerBatch: number;
+  /** The largest batch cycle's history (from a captureBatch scheduled to the next), in bytes. */
+  historyMaxCycleBytes: number;
+  /** The measured part's history by batch cycle: mean and largest, split into activity inputs, results and the rest. */
+  history: HistoryBreakdown;
   /** Summed durations of the capture and load activities (worker debug log); the rest is waiting between them. */
   captureSeconds: number;
   loadSeconds: number;
@@ -58,6 +63,8 @@ export function makeResult(scenario: string, mode: 'merge' | 'append', changes: 
     startRssMb: round(m.startRssMb),
     batches: m.batches,
     historyBytesPerBatch: m.batches === 0 ? 0 : round(m.historyBytes / m.batches),
+    historyMaxCycleBytes: m.history.maxCycleBytes,
+    history: m.history,
     captureSeconds: round(m.captureSeconds, 2),
     loadSeconds: round(m.loadSeconds, 2),
   };
@@ -87,6 +94,18 @@ export function formatTable(results: BenchResult[]): string {
   return rows
     .map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
     .join('\n');
+}
+
+/** One line on a result's batch cycles: mean and largest, and where the largest one's bytes go. */
+export function formatHistory(r: BenchResult): string {
+  const { cycles, meanCycleBytes, max } = r.history;
+  const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+  return (
+    `${r.scenario} (${r.mode}): ${cycles} batch cycles, history mean ${kb(meanCycleBytes)}, max ${kb(max.total)} = ` +
+    `capture input ${kb(max.captureInput)} + result ${kb(max.captureResult)}, load input ${kb(max.loadInput)} + result ${kb(max.loadResult)}, ` +
+    `events ${kb(max.events)}; of the payloads: spec ${kb(max.spec)}, snapshot progress ${kb(max.snapshotProgress)}, ` +
+    `counts ${kb(max.counts)}, schema changes ${kb(max.schemaChanges)}`
+  );
 }
 
 /** The results as a Markdown table (for the README). */

@@ -15,15 +15,16 @@ import { BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario, type Sizes } from
 import { MY_DB, mysqlBenchConnect } from './mysql-workload.js';
 import { pgConnect } from '../test/helpers/postgres.js';
 import { dropPgBenchReplication, PG_DB, PG_SCHEMA, pgBenchConnect } from './pg-workload.js';
-import { formatMarkdown, formatTable, writeResults, type BenchResult } from './result.js';
+import { formatHistory, formatMarkdown, formatTable, writeResults, type BenchResult } from './result.js';
 import { mysqlBacklog } from './scenarios/mysql-backlog.js';
 import { mysqlSnapshot } from './scenarios/mysql-snapshot.js';
 import { pgBacklog } from './scenarios/pg-backlog.js';
 import { pgBigTxn } from './scenarios/pg-big-txn.js';
+import { pgSnapshotWide } from './scenarios/pg-snapshot-wide.js';
 import { pgSnapshot } from './scenarios/pg-snapshot.js';
 import { pgSteady } from './scenarios/pg-steady.js';
 
-const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn];
+const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSnapshotWide, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn];
 
 interface Options {
   scenario?: string[];
@@ -31,6 +32,7 @@ interface Options {
   json?: string;
   changes?: number;
   rows?: number;
+  wideRows?: number;
   bigTxn?: number;
   steadySeconds?: number;
   markdown: boolean;
@@ -52,11 +54,12 @@ const program = new Command('bench')
   .option('--json <file>', 'also write the results (a JSON array) to this file')
   .option('--changes <n>', `backlog changes (default ${FULL_SIZES.changes})`, positiveInt)
   .option('--rows <n>', `snapshot rows (default ${FULL_SIZES.rows})`, positiveInt)
+  .option('--wide-rows <n>', `rows of each of pg-snapshot-wide's ${FULL_SIZES.wideTables} tables (default ${FULL_SIZES.wideRows})`, positiveInt)
   .option('--big-txn <n>', `rows of pg-big-txn's one transaction (default ${FULL_SIZES.bigTxn})`, positiveInt)
   .option('--steady-seconds <n>', `seconds pg-steady offers each rate (default ${FULL_SIZES.steadySeconds})`, positiveInt)
   .option('--markdown', 'print the results table as Markdown', false)
   .option('--keep', 'keep the scratch directory (DuckDB files, worker logs)', false)
-  .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}\n`)
+  .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(17)} ${s.summary}`).join('\n')}\n`)
   .showHelpAfterError();
 
 function sizesOf(opts: Options): Sizes {
@@ -65,6 +68,7 @@ function sizesOf(opts: Options): Sizes {
     ...base,
     changes: opts.changes ?? base.changes,
     rows: opts.rows ?? base.rows,
+    wideRows: opts.wideRows ?? base.wideRows,
     bigTxn: opts.bigTxn ?? base.bigTxn,
     steadySeconds: opts.steadySeconds ?? base.steadySeconds,
   };
@@ -95,7 +99,7 @@ async function main(): Promise<number> {
       try {
         const got = await scenario.run(ctx);
         results.push(...got);
-        say(`${formatTable(got)}\n  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        say(`${formatTable(got)}\n${got.map((r) => `  ${formatHistory(r)}`).join('\n')}\n  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       } catch (err) {
         failed.push(scenario.name);
         say(`${scenario.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
