@@ -77,12 +77,11 @@ export async function compareAppend(input: AppendInput): Promise<Map<string, Row
 
   const firstChange = rows.findIndex((r) => r.op !== 'snapshot');
   const changes = firstChange < 0 ? [] : rows.slice(firstChange);
-  const misplaced = changes.filter((r) => r.op === 'snapshot').length;
-  if (misplaced > 0) findings.add('append', label, 'snapshot rows after change rows (rowid order)', `${misplaced} snapshot rows follow the first change`);
   // Snapshot rows keep only the columns the table had at the snapshot point: a column added later
   // reads NULL in them, which says nothing about the source.
   const snapshotColumns = input.snapshot?.columns ?? table.columns;
-  for (const r of rows) {
+  // Snapshot rows after the first change are a re-sync's copies (checked by `compareCopies`).
+  for (const r of firstChange < 0 ? rows : rows.slice(0, firstChange)) {
     if (r.op !== 'snapshot') continue;
     const key = keyOf(r.image, table.keyColumns);
     if (snapshotRows.has(key)) findings.add('append', label, 'snapshot row duplicated', `key ${key}`);
@@ -103,7 +102,60 @@ export async function compareAppend(input: AppendInput): Promise<Map<string, Row
   }
   checkOrder(input, label, changeRows);
   compareChanges(input, label, changeRows, new Set(snapshotRows.keys()));
+  compareCopies(input, label, changes);
   return snapshotRows;
+}
+
+/**
+ * A re-sync's copies (snapshot rows among the changes, in stream order) must each equal the
+ * source's row at their place: the state replayed from the snapshot truth and the audit changes
+ * before them. Keys whose state is unknown (a crash hit the snapshot and no change of the key came
+ * since) are not checked.
+ */
+function compareCopies(input: AppendInput, label: string, changes: AppendRow[]): void {
+  const { audit, table, findings } = input;
+  if (!changes.some((r) => r.op === 'snapshot')) return;
+  const consistent = input.snapshotConsistent && input.snapshot !== undefined;
+  const state = new Map<string, Row>(consistent ? input.snapshot?.rows : []);
+  const known = new Set<string>();
+  let allKnown = consistent || input.snapshot === undefined;
+  let i = 0;
+  let reported = 0;
+  for (const r of changes) {
+    if (r.op !== 'snapshot') {
+      const e = audit[i++];
+      if (e === undefined) return; // compareChanges reports the divergence
+      if (e.op === 'truncate') {
+        state.clear();
+        allKnown = true;
+        continue;
+      }
+      if (e.oldImage !== null) {
+        const old = keyOf(canonicalRow(e.oldImage, table.classes), table.keyColumns);
+        state.delete(old);
+        known.add(old);
+      }
+      if (e.image === null) continue;
+      const image = canonicalRow(e.image, table.classes);
+      const key = keyOf(image, table.keyColumns);
+      known.add(key);
+      if (e.op === 'delete') state.delete(key);
+      else state.set(key, image);
+      continue;
+    }
+    const key = keyOf(r.image, table.keyColumns);
+    if (!allKnown && !known.has(key)) continue;
+    const want = state.get(key);
+    const problem =
+      want === undefined
+        ? 'the source had no such row there'
+        : Object.entries(want)
+            .filter(([c]) => table.columns.includes(input.latestName(c)))
+            .filter(([c, v]) => (r.image[c] ?? null) !== v)
+            .map(([c, v]) => `column ${JSON.stringify(c)}: source ${preview(v)} vs copy ${c in r.image ? preview(r.image[c]) : '(no such column)'}`)
+            .join('; ');
+    if (problem !== '' && reported++ < 5) findings.add('append', label, 're-sync copy differs from the source at its place', `key ${key} at ${r.position}#${r.seq}: ${problem}`);
+  }
 }
 
 function checkOrder(input: AppendInput, label: string, rows: AppendRow[]): void {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SourceDriver } from './driver.js';
 import type { Features } from './features.js';
+import { pipelineHandle, resyncUpdate } from '../../src/temporal/pipeline-contract.js';
 import { statusOf } from './pipelines.js';
 import type { Prng } from './prng.js';
 import type { WorkerSupervisor } from './worker-supervisor.js';
@@ -11,6 +12,8 @@ export interface FaultPlan {
   connKills: number[];
   /** Also SIGKILL the worker once while a snapshot is being copied. */
   duringSnapshot: boolean;
+  /** Times a random table is re-synced (`ducktail resync`) while the workload runs. */
+  resyncs: number[];
 }
 
 export interface FaultSchedule {
@@ -44,7 +47,9 @@ export function planFaults(rng: Prng, features: Features, s: FaultSchedule): Fau
       ? every(rng, s.connKillEverySec, s.durationMs)
       : spread(rng, s.connKills ?? 0, s.durationMs, 0.1, 0.9)
     : [];
-  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot') };
+  // Re-syncs: one early (it overlaps worker kills), one late (it may still run when the workload stops).
+  const resyncs = features.faults.has('resync') ? spread(rng, 2, s.durationMs, 0.1, 0.7) : [];
+  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot'), resyncs };
 }
 
 /** Worker log lines a kill may wait for, so kills land inside a capture or a load (or anywhere). */
@@ -59,6 +64,7 @@ const MOMENTS = [null, /"msg":"load started"/, /"msg":"capture started"/, /"msg"
 export class FaultInjector {
   workerKills = 0;
   connKills = 0;
+  resyncs = 0;
   readonly snapshotHit = new Set<string>();
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
@@ -81,6 +87,7 @@ export class FaultInjector {
     const events = [
       ...this.plan.workerKills.map((at) => ({ at, kind: 'worker' as const })),
       ...this.plan.connKills.map((at) => ({ at, kind: 'conn' as const })),
+      ...this.plan.resyncs.map((at) => ({ at, kind: 'resync' as const })),
     ].sort((a, b) => a.at - b.at);
     this.running = (async () => {
       if (this.plan.duringSnapshot) await this.killDuringSnapshot();
@@ -88,6 +95,7 @@ export class FaultInjector {
         while (!this.stopped && Date.now() - started < e.at) await sleep(200);
         if (this.stopped) return;
         if (e.kind === 'worker') await this.killWorker(this.rng.pick(MOMENTS));
+        else if (e.kind === 'resync') await this.resync();
         else await this.killConnection(this.rng.pick([null, /"msg":"capture started"/]));
       }
     })();
@@ -120,6 +128,23 @@ export class FaultInjector {
     this.connKills++;
     this.onFault();
     this.say(`fault: replication connection kill${moment === null ? '' : ' in a capture'}: ${done}`);
+  }
+
+  /** Asks every pipeline to copy one random table again (PostgreSQL sources; MariaDB has no re-sync yet). */
+  private async resync(): Promise<void> {
+    if (this.driver.dialect !== 'pg') return;
+    await this.snapshotsDone();
+    const tables = await this.driver.listTables();
+    if (tables.length === 0 || this.stopped) return;
+    const table = `${this.driver.schema}.${this.rng.pick(tables)}`;
+    for (const p of this.pipelines) {
+      await pipelineHandle(this.client, p)
+        .executeUpdate(resyncUpdate, { args: [{ tables: [table] }] })
+        .catch((err: unknown) => this.say(`resync of ${table} in ${p} was refused: ${(err as Error).message}`));
+    }
+    this.resyncs++;
+    this.onFault();
+    this.say(`fault: resync ${table}`);
   }
 
   /** SIGKILLs the worker once a pipeline has copied part of its snapshot (skipped if both finish first). */
