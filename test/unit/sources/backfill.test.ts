@@ -56,7 +56,7 @@ describe('incremental copies (backfill)', () => {
       accepted: ['r1'],
     });
     assert.equal(withRequests(one, [{ id: 'r1', tables: ['public.t'], reason: 'resync' }]), one, 'a request already taken in changes nothing');
-    const progressed = { ...one, backfill: advanceBackfill(one.backfill!, { table: 'public.t', rows: 10, lastKey: ['10'], last: false, startedAt: 'x', estimate: 50 }) };
+    const progressed = { ...one, backfill: advanceBackfill(one.backfill, { table: 'public.t', rows: 10, lastKey: ['10'], last: false, startedAt: 'x', estimate: 50 }) };
     const again = withRequests(progressed, [{ id: 'r2', tables: ['public.t'], reason: 'resync' }]);
     assert.deepEqual(again.backfill?.tables.map((t) => [t.table, t.rows]), [['public.u', 0], ['public.t', 0]]);
     const snapshotting: Checkpoint = { position: null, batchId: '', snapshot: { startPosition: position, tables: [], consistent: true } };
