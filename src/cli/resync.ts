@@ -61,9 +61,6 @@ export async function resyncTables(client: Client, spec: PipelineSpec, tables: s
 
 /** Each table must be replicated by the pipeline, exist at the source, and have a primary key. */
 async function checkTables(spec: PipelineSpec, tables: string[], logger: Logger): Promise<void> {
-  if (spec.source.kind !== 'postgres') {
-    throw new ConfigError(`resync is not available for ${spec.source.kind} sources yet (pipeline ${spec.name})`, 'copy the table again with teardown + start (a full snapshot)');
-  }
   const connectors = createConnectors({ logger });
   try {
     const report = await (await connectors.source(spec)).preflight();

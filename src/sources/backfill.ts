@@ -26,6 +26,12 @@ import type { BatchSink } from './source-connector.js';
 /** Rows per chunk at most, whatever `snapshot.chunkRows` says: a chunk is held in memory until its high watermark. */
 export const BACKFILL_CHUNK_MAX = 10_000;
 
+/**
+ * MySQL/MariaDB have no stream messages: watermarks are rows of this table, created in the copied
+ * table's database when a copy first needs it (one row per pipeline). It is never replicated.
+ */
+export const WATERMARK_TABLE = '_ducktail_watermark';
+
 /** Watermark messages: the source writes them into its change stream with this prefix / marker. */
 export const WATERMARK_PREFIX = 'ducktail.watermark';
 

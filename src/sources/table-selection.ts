@@ -1,4 +1,5 @@
 import { TableNotFoundError } from '../errors.js';
+import { WATERMARK_TABLE } from './backfill.js';
 import { parseTableRef, tableKey, type TableRef } from '../model/table-name.js';
 
 export type { TableRef } from '../model/table-name.js';
@@ -29,6 +30,7 @@ export class TableSelection {
 
   /** True when changes of `schema.name` are captured. */
   includes(schema: string, name: string): boolean {
+    if (name === WATERMARK_TABLE) return false; // the re-sync's own watermarks (MySQL)
     return this.wildcards.includes(schema) || this.names.has(`${schema}.${name}`);
   }
 

@@ -130,9 +130,8 @@ export class FaultInjector {
     this.say(`fault: replication connection kill${moment === null ? '' : ' in a capture'}: ${done}`);
   }
 
-  /** Asks every pipeline to copy one random table again (PostgreSQL sources; MariaDB has no re-sync yet). */
+  /** Asks every pipeline to copy one random table again. */
   private async resync(): Promise<void> {
-    if (this.driver.dialect !== 'pg') return;
     await this.snapshotsDone();
     const tables = await this.driver.listTables();
     if (tables.length === 0 || this.stopped) return;

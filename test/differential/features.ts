@@ -33,7 +33,7 @@ export const TRAITS = ['hostile-names', 'case-names', 'meta-columns'] as const;
 export type Trait = (typeof TRAITS)[number];
 
 /** Faults the runner injects while the workload runs. */
-/** Faults the runner injects while the workload runs; `resync` asks the pipelines to copy a random table again (PostgreSQL). */
+/** Faults the runner injects while the workload runs; `resync` asks the pipelines to copy a random table again. */
 export const FAULTS = ['kill-worker', 'kill-conn', 'kill-snapshot', 'resync'] as const;
 export type Fault = (typeof FAULTS)[number];
 

@@ -1,3 +1,4 @@
+import { WATERMARK_TABLE } from '../../src/sources/backfill.js';
 import mysql, { type Connection } from 'mysql2/promise';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
@@ -134,7 +135,8 @@ export class MysqlDriver implements SourceDriver {
       `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1`,
       [this.schema],
     );
-    return (rows as { t: unknown }[]).map((r) => text(r.t)!);
+    // Ducktail's own re-sync watermarks (a documented table) are not the workload's.
+    return (rows as { t: unknown }[]).map((r) => text(r.t)!).filter((t) => t !== WATERMARK_TABLE);
   }
 
   async readTable(name: string): Promise<SourceTable | null> {

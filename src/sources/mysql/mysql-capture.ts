@@ -2,6 +2,7 @@ import type { ChangeEvent } from '../../model/change-event.js';
 import type { BatchLimits } from '../../model/pipeline-spec.js';
 import type { MysqlPosition } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
+import { WATERMARK_TABLE, type ChunkTracker } from '../backfill.js';
 import { BatchRules } from '../batch-rules.js';
 import type { SchemaTracker } from '../schema-tracker.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
@@ -23,6 +24,8 @@ export interface StreamCaptureState {
   told?(schema: TableSchema): void;
   /** Called for DDL of selected tables as it streams past. */
   ddl?(tables: string[]): void;
+  /** The incremental copy's chunk in flight, if any (see src/sources/backfill.ts). */
+  chunks?: ChunkTracker;
 }
 
 /**
@@ -46,6 +49,53 @@ export async function captureStream(
     state.told?.(schema);
   };
 
+  const chunks = state.chunks;
+  const names = (t: TableSchema): string => JSON.stringify(t.columns.map((c) => c.name));
+  /**
+   * A watermark row: the low one opens the chunk's window, the high one writes the rest of the
+   * chunk at its own position. Returns 'split' when the rows must wait for the next batch.
+   */
+  const watermark = async (item: RowItem): Promise<'ok' | 'split'> => {
+    const window = chunks?.window ?? null;
+    const chunk = item.row.chunk;
+    const mark = item.row.mark;
+    if (item.op === 'delete' || window === null || chunks === undefined || chunk !== window.id) return 'ok'; // another chunk's, or a lost one's
+    if (mark === 'low') {
+      window.low(sink);
+      return 'ok';
+    }
+    if (mark !== 'high') return 'ok';
+    const known = state.schemas.get(window.table);
+    const shape = known !== undefined && names(known) === names(window.chunk.schema) ? known : window.chunk.schema;
+    if (names(shape) !== names(window.chunk.schema)) {
+      chunks.window = null; // the table changed shape meanwhile: read the chunk again
+      return 'ok';
+    }
+    if (!sink.accepts(shape)) return 'split';
+    declare(shape);
+    const base = { table: window.table, position: formatEventPosition(item.txnFile, item.txnPos), commitTs: isoMicros(item.tsMs) };
+    let seq = item.seq;
+    for (const values of window.rows()) {
+      const staged = sink.write({ ...base, op: 'snapshot', seq: ++seq, values });
+      if (staged !== undefined) await staged;
+    }
+    if (window.chunk.last) sink.endBackfill(window.table, shape.primaryKey, base.position, base.commitTs);
+    chunks.done = window.done(new Date().toISOString());
+    chunks.window = null;
+    return 'ok';
+  };
+  /** A change of the table being copied, while its chunk's window is open. */
+  const touch = async (item: RowItem): Promise<void> => {
+    const window = chunks?.window;
+    if (window === undefined || window === null || !window.isOpen || window.table !== item.table) return;
+    const mapped = await schemaOf(item, state);
+    const { columns, primaryKey } = mapped.schema;
+    const values = columns.map((c, i) => fromBinlog(mapped.kinds[i]!, item.row[c.name]));
+    const before = item.before;
+    const oldKey = before === undefined ? undefined : primaryKey.map((k) => fromBinlog(mapped.kinds[columns.findIndex((c) => c.name === k)]!, before[k]));
+    window.touched(mapped.schema, values, oldKey);
+  };
+
   for (;;) {
     if (ctx.signal.aborted || rules.closeNow()) break;
     const item: StreamItem | null = state.stream.take() ?? (await state.stream.next(rules.waitMs(), ctx.signal));
@@ -53,6 +103,22 @@ export async function captureStream(
       if (rules.drained()) break;
       continue;
     }
+    if (item.kind === 'row' && isWatermark(item.table)) {
+      if ((await watermark(item)) === 'split') {
+        state.stream.unread(item, to);
+        break;
+      }
+      to = item.after;
+      continue;
+    }
+    if (item.kind === 'ddl' && item.tables.every(isWatermark)) {
+      to = item.after; // creating the watermark table
+      rules.end();
+      continue;
+    }
+    if (item.kind === 'ddl' && chunks?.window != null && item.tables.includes(chunks.window.table)) chunks.window = null; // read the chunk again under the new shape
+    if (item.kind === 'truncate' && chunks?.window?.table === item.table) chunks.window.truncated();
+    if (item.kind === 'row') await touch(item);
     if (item.kind === 'ddl' && item.tables.some((t) => sink.hasChanges(t))) {
       // DDL of a table this batch wrote: it starts the next batch (see BatchSink.accepts).
       state.stream.unread(item, to);
@@ -72,6 +138,7 @@ export async function captureStream(
       }
       to = item.after;
       rules.end();
+      if (chunks?.done != null) break; // a chunk was copied: its batch ends here, the next chunk follows
       continue;
     }
     if (item.kind === 'truncate' && !state.schemas.told(sink, item.table)) {
@@ -138,4 +205,8 @@ function toEvent(item: RowItem | TruncateItem, mapped: MappedTable, declare: (sc
 /** Binlog timestamps have whole seconds; the contract wants ISO-8601 UTC with microseconds. */
 function isoMicros(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function isWatermark(table: string): boolean {
+  return table.slice(table.indexOf('.') + 1) === WATERMARK_TABLE;
 }

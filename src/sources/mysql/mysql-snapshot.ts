@@ -3,6 +3,7 @@ import type { TypeCast } from 'mysql2';
 import type { SnapshotProgress, TableSnapshotProgress } from '../../model/checkpoint.js';
 import type { MysqlPosition } from '../../model/position.js';
 import type { SnapshotBudget } from '../batch-rules.js';
+import type { ChunkRows } from '../backfill.js';
 import type { SchemaTracker } from '../schema-tracker.js';
 import type { BatchSink, CaptureContext } from '../source-connector.js';
 import { coreOf, quoteIdent, quoteTable, queryRows, readBinlogEnd } from './mysql-connection.js';
@@ -97,19 +98,7 @@ async function readChunk(input: SnapshotChunkInput, mapped: MappedTable, progres
   const params: unknown[] = [];
   let sql = `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTable(schema.table)}`;
   if (pk.length > 0) {
-    const last = progress.lastKey;
-    if (last !== undefined && last.length === pk.length) {
-      const ors = pk.map((_, i) => {
-        const eqs = pk.slice(0, i).map((k, j) => {
-          params.push(keyParam(kinds[pkIdx[j]!]!, last[j]!));
-          return `${quoteIdent(k)} = ?`;
-        });
-        params.push(keyParam(kinds[pkIdx[i]!]!, last[i]!));
-        return `(${[...eqs, `${quoteIdent(pk[i]!)} > ?`].join(' AND ')})`;
-      });
-      sql += ` WHERE ${ors.join(' OR ')}`;
-    }
-    sql += ` ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
+    sql += `${afterKey(mapped, progress.lastKey, params)} ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
   } else {
     sql += ` LIMIT ${limit} OFFSET ${progress.rows}`;
   }
@@ -131,6 +120,52 @@ async function readChunk(input: SnapshotChunkInput, mapped: MappedTable, progres
   const next: TableSnapshotProgress = { table: progress.table, done: !stopped && received < limit, rows: progress.rows + written };
   if (lastKey !== undefined) next.lastKey = lastKey;
   return next;
+}
+
+/**
+ * ` WHERE (k1, k2) > (last)`, spelled out so the range optimiser uses the index; '' before the
+ * first key. Pushes the parameters.
+ */
+function afterKey({ schema, kinds }: MappedTable, last: (string | null)[] | undefined, params: unknown[]): string {
+  const pk = schema.primaryKey;
+  if (last === undefined || last.length !== pk.length) return '';
+  const pkIdx = pk.map((k) => schema.columns.findIndex((c) => c.name === k));
+  const ors = pk.map((_, i) => {
+    const eqs = pk.slice(0, i).map((k, j) => {
+      params.push(keyParam(kinds[pkIdx[j]!]!, last[j]!));
+      return `${quoteIdent(k)} = ?`;
+    });
+    params.push(keyParam(kinds[pkIdx[i]!]!, last[i]!));
+    return `(${[...eqs, `${quoteIdent(pk[i]!)} > ?`].join(' AND ')})`;
+  });
+  return ` WHERE ${ors.join(' OR ')}`;
+}
+
+/**
+ * The next rows of a table after `lastKey` in primary-key order (an incremental copy's chunk, see
+ * src/sources/backfill.ts), read now in their own statement, as the stream's events carry them.
+ */
+export async function readBackfillChunk(conn: Connection, mapped: MappedTable, lastKey: (string | null)[] | undefined, limit: number): Promise<ChunkRows> {
+  const { schema, kinds } = mapped;
+  const pk = schema.primaryKey;
+  const pkIdx = pk.map((k) => schema.columns.findIndex((c) => c.name === k));
+  const params: unknown[] = [];
+  const sql =
+    `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTable(schema.table)}` +
+    `${afterKey(mapped, lastKey, params)} ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
+  const [raw] = await coreOf(conn).promise().query({ sql, values: params, rowsAsArray: true, typeCast: rawValues });
+  const rows = (raw as unknown[][]).map((r) => kinds.map((k, i) => fromSnapshot(k, r[i])));
+  const last = rows.at(-1);
+  const chunk: ChunkRows = { schema, rows, lastKey: last === undefined ? lastKey : pkIdx.map((i) => last[i] ?? null), last: rows.length < limit };
+  if (lastKey === undefined) {
+    const dot = schema.table.indexOf('.');
+    const est = await queryRows<{ n: number | string | null }>(conn, 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [
+      schema.table.slice(0, dot),
+      schema.table.slice(dot + 1),
+    ]);
+    chunk.estimate = Math.max(Number(est[0]?.n ?? 0), rows.length);
+  }
+  return chunk;
 }
 
 /** Staged key text back to a value MySQL compares like the column. */

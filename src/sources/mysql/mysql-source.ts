@@ -1,18 +1,20 @@
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
-import type { Checkpoint, SnapshotProgress } from '../../model/checkpoint.js';
+import { randomUUID } from 'node:crypto';
+import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/checkpoint.js';
 import type { BatchLimits, MysqlSourceSpec, PipelineSpec } from '../../model/pipeline-spec.js';
 import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
+import { activeBackfill, advanceBackfill, BACKFILL_CHUNK_MAX, ChunkTracker, ChunkWindow, skipBackfill, WATERMARK_TABLE } from '../backfill.js';
 import { captureBatch, snapshotOutcome, snapshotStartedOver, streamOutcome } from '../capture-core.js';
 import { SchemaProbe } from '../schema-probe.js';
 import { SchemaTracker } from '../schema-tracker.js';
 import { toDucktailError } from './mysql-errors.js';
 import type { SourceDeps } from '../source-deps.js';
 import { captureStream } from './mysql-capture.js';
-import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, readBinlogEnd } from './mysql-connection.js';
+import { connectionOptions, errorContext, isMariadb, isUsable, openConnection, quoteIdent, readBinlogEnd } from './mysql-connection.js';
 import type { ErrorContext } from '../source-errors.js';
 import {
   asMysqlPosition,
@@ -28,7 +30,7 @@ import { listSelectedTables, loadTables, type TableInfo } from './mysql-catalog.
 import { TableSelection } from '../table-selection.js';
 import { SnapshotOutdatedError } from '../snapshot-outdated.js';
 import { statementsWaitingFor } from './mysql-ddl-waiters.js';
-import { beginSnapshot, copySnapshotChunk } from './mysql-snapshot.js';
+import { beginSnapshot, copySnapshotChunk, readBackfillChunk } from './mysql-snapshot.js';
 import { BinlogStream } from './mysql-stream.js';
 import { mapTable, type MappedTable } from './mysql-types.js';
 
@@ -70,6 +72,11 @@ export class MysqlSource implements SourceConnector {
   private seeded = false;
   private acknowledged: Checkpoint | null = null;
   private readonly probe: SchemaProbe<Position>;
+  /** The incremental copy's chunk in flight, and the reader it was read with. */
+  private readonly chunks = new ChunkTracker();
+  private chunkStream: BinlogStream | null = null;
+  /** Databases whose watermark table this process made sure of. */
+  private readonly watermarkTables = new Set<string>();
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -126,15 +133,61 @@ export class MysqlSource implements SourceConnector {
       const shapes = await this.catalogSchemas();
       this.probe.take(await readBinlogEnd(await this.conn()), shapes, this.schemas);
     }
+    if (stream !== this.chunkStream) {
+      this.chunks.reset(); // a new reader: nothing read before continues
+      this.chunkStream = stream;
+    }
+    let backfill = from.backfill;
+    const notes: string[] = [];
+    const entry = activeBackfill(from);
+    if (entry !== null && this.chunks.resume(from) === null && !ctx.signal.aborted) {
+      const skipped = await this.startChunk(entry);
+      if (skipped !== null && backfill !== undefined) {
+        backfill = skipBackfill(backfill, entry.table);
+        notes.push(`${entry.table}: ${entry.reason} skipped: ${skipped}`);
+      }
+    }
     const state = {
-      stream, shapes: this.shapes, schemas: this.schemas,
+      stream, shapes: this.shapes, schemas: this.schemas, chunks: this.chunks,
       told: (schema: TableSchema) => this.probe.markTold(schema),
       ddl: (tables: string[]) => tables.forEach((t) => this.probe.invalidate(t)),
     };
     const { to, schemaChanges } = await captureStream(position, state, sink, limits, ctx);
     const reached = (at: Position): boolean => compareMysqlPositions(to, asMysqlPosition(at)) >= 0;
-    schemaChanges.push(...this.probe.declareSettled(reached, sink, this.schemas));
-    return streamOutcome(from, to, !samePosition(to, position) || to.gtid !== position.gtid, schemaChanges);
+    schemaChanges.push(...notes, ...this.probe.declareSettled(reached, sink, this.schemas));
+    const done = this.chunks.done;
+    if (done !== null && backfill !== undefined) backfill = advanceBackfill(backfill, done);
+    const outcome = streamOutcome(from, to, !samePosition(to, position) || to.gtid !== position.gtid, schemaChanges, backfill);
+    this.chunks.ended(outcome.to);
+    return outcome;
+  }
+
+  /**
+   * Reads the next chunk of `entry`'s table between a low and a high watermark row written to the
+   * binlog (see src/sources/backfill.ts). InnoDB commits in binlog order, so the read sees every
+   * transaction logged before the low watermark. Returns why the table cannot be copied, or null.
+   */
+  private async startChunk(entry: TableBackfill): Promise<string | null> {
+    const conn = await this.conn();
+    const info = (await loadTables(conn, [entry.table])).get(entry.table);
+    if (info === undefined) return 'the table no longer exists at the source';
+    if (info.primaryKey.length === 0) return 'the table has no primary key, so it cannot be copied in key order';
+    const db = entry.table.slice(0, entry.table.indexOf('.'));
+    const marks = `${quoteIdent(db)}.${quoteIdent(WATERMARK_TABLE)}`;
+    if (!this.watermarkTables.has(db)) {
+      await conn.query(
+        `CREATE TABLE IF NOT EXISTS ${marks} (pipeline VARCHAR(190) NOT NULL PRIMARY KEY, chunk VARCHAR(64) NOT NULL, mark VARCHAR(8) NOT NULL) COMMENT 'ducktail re-sync watermarks; safe to drop when no re-sync runs'`,
+      );
+      this.watermarkTables.add(db);
+    }
+    const id = randomUUID();
+    const emit = (mark: 'low' | 'high'): Promise<unknown> =>
+      conn.query(`INSERT INTO ${marks} (pipeline, chunk, mark) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE chunk = VALUES(chunk), mark = VALUES(mark)`, [this.spec.name, id, mark]);
+    await emit('low');
+    const chunk = await readBackfillChunk(conn, mapTable(entry.table, info.columns, info.primaryKey), entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX));
+    await emit('high');
+    this.chunks.window = new ChunkWindow(id, entry, chunk);
+    return null;
   }
 
   /** Nothing to release at the source (a binlog reader holds no slot); remembered for status. */

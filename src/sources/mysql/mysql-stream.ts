@@ -6,6 +6,7 @@ import { BinlogDecoder, type Cursor, type StreamItem } from './mysql-decoder.js'
 import { toDucktailError } from './mysql-errors.js';
 import type { ErrorContext } from '../source-errors.js';
 import { Fifo } from '../../util/fifo.js';
+import { WATERMARK_TABLE } from '../backfill.js';
 import type { TableSelection } from '../table-selection.js';
 
 export interface BinlogStreamOptions {
@@ -125,7 +126,9 @@ export class BinlogStream {
     const z = new ZongJi({ ...this.opts.connection });
     this.zongji = z;
     this.lastSeen = Date.now();
-    const decoder = new BinlogDecoder(from, (db, table) => this.opts.selection.includes(db, table), (item) => this.push(item, epoch));
+    // The re-sync's watermark rows come through too (see src/sources/backfill.ts).
+    const selected = (db: string, table: string): boolean => table === WATERMARK_TABLE || this.opts.selection.includes(db, table);
+    const decoder = new BinlogDecoder(from, selected, (item) => this.push(item, epoch));
     z.on('binlog', (event: AnyBinlogEvent) => {
       if (epoch !== this.epoch) return;
       this.lastSeen = Date.now();
@@ -238,5 +241,6 @@ function includeSchema(selection: TableSelection): Record<string, string[] | tru
     const cur = filter[t.schema];
     if (cur !== true) filter[t.schema] = [...(cur ?? []), t.name];
   }
+  for (const [db, tables] of Object.entries(filter)) if (tables !== true) filter[db] = [...tables, WATERMARK_TABLE];
   return filter;
 }

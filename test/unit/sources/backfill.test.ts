@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import type { BackfillProgress, Checkpoint } from '../../../src/model/checkpoint.js';
 import type { TableSchema } from '../../../src/model/table-schema.js';
 import { advanceBackfill, ChunkTracker, ChunkWindow, parseWatermark, withRequests, watermarkText } from '../../../src/sources/backfill.js';
 import type { BatchSink } from '../../../src/sources/source-connector.js';
@@ -64,7 +64,7 @@ describe('incremental copies (backfill)', () => {
   });
 
   test('progress advances per chunk and the finished table leaves the list', () => {
-    let p = { tables: [{ table: 'public.t', reason: 'resync' as const, rows: 0, chunks: 0 }], accepted: ['r1'] };
+    let p: BackfillProgress = { tables: [{ table: 'public.t', reason: 'resync', rows: 0, chunks: 0 }], accepted: ['r1'] };
     p = advanceBackfill(p, { table: 'public.t', rows: 100, lastKey: ['100'], last: false, startedAt: '2026-01-01T00:00:00.000Z', estimate: 1000 });
     assert.deepEqual(p.tables, [{ table: 'public.t', reason: 'resync', rows: 100, chunks: 1, lastKey: ['100'], startedAt: '2026-01-01T00:00:00.000Z', estimate: 1000 }]);
     assert.equal(
