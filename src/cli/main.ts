@@ -5,7 +5,7 @@ import { createDevLogger, logger } from '../logger.js';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
 import { runDev } from './dev.js';
 import { preflightAll } from './preflight.js';
-import { startPipeline, waitUntilStarted, START_WAIT_MS } from './start.js';
+import { reconfigurePipeline, startPipeline, waitUntilStarted, START_WAIT_MS } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
 import { stopPipeline } from './stop.js';
 import { resyncTables } from './resync.js';
@@ -65,13 +65,20 @@ program
   .action(async (names: string[], opts: { catchUp: boolean; wait: boolean }) => {
     const config = await loadConfig(globals().config);
     const pipelines = selectPipelines(config, names);
-    for (const [name, report] of await preflightAll(pipelines, logger)) {
+    const preflight = await preflightAll(pipelines, logger);
+    for (const [name, report] of preflight) {
       for (const w of report.warnings) process.stderr.write(`warning (${name}): ${w}\n`);
     }
     const client = await connectClient(globals(), config);
     for (const spec of pipelines) {
       const outcome = await startPipeline(client, config.temporal.taskQueue, spec, opts);
-      process.stdout.write(`${spec.name}: ${outcome === 'started' ? 'started' : 'already running'} (workflow ${workflowId(spec.name)})\n`);
+      if (outcome === 'started') {
+        process.stdout.write(`${spec.name}: started (workflow ${workflowId(spec.name)})\n`);
+        continue;
+      }
+      const changes = await reconfigurePipeline(client, spec, preflight.get(spec.name));
+      process.stdout.write(`${spec.name}: already running (workflow ${workflowId(spec.name)})${changes.length === 0 ? '' : ', spec updated:'}\n`);
+      for (const line of changes) process.stdout.write(`  ${line}\n`);
     }
     if (!opts.wait) return;
     const reports = await waitUntilStarted(client, config.temporal.taskQueue, pipelines.map((p) => p.name));

@@ -1,7 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
-import { startPipelineWorkflow } from '../temporal/pipeline-contract.js';
+import { pipelineHandle, reconfigureUpdate, specQuery, startPipelineWorkflow } from '../temporal/pipeline-contract.js';
+import type { PreflightReport } from '../sources/source-connector.js';
+import { TableSelection } from '../sources/table-selection.js';
+import { splitTableName } from '../model/table-schema.js';
 import { describeRetrying, readStatus, type PipelineStatusRow } from './status.js';
 
 export type StartOutcome = 'started' | 'already-running';
@@ -107,4 +110,35 @@ export async function hasWorker(client: Client, taskQueue: string): Promise<bool
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
   return (res.pollers ?? []).length > 0;
+}
+
+/**
+ * A running pipeline whose spec in the config changed: applies the new spec from its next batch
+ * (tables added are copied by incremental snapshot while the others keep streaming; tables
+ * removed are no longer replicated, their DuckDB tables stay). Returns what changed, for people;
+ * empty when nothing did. Throws when the change is one a running pipeline cannot take.
+ */
+export async function reconfigurePipeline(client: Client, spec: PipelineSpec, report: PreflightReport | undefined): Promise<string[]> {
+  const handle = pipelineHandle(client, spec.name);
+  const running = await handle.query(specQuery);
+  if (JSON.stringify(running) === JSON.stringify(spec)) return [];
+  const before = new TableSelection(running.source.tables);
+  const after = new TableSelection(spec.source.tables);
+  const added = (report?.tables ?? []).map((t) => t.table).filter((t) => {
+    const { schema, name } = splitTableName(t);
+    return !before.includes(schema, name);
+  });
+  const removed = running.source.tables.filter((p) => !spec.source.tables.includes(p));
+  const others = (Object.keys(spec) as (keyof PipelineSpec)[]).filter((k) => k !== 'source' && JSON.stringify(spec[k]) !== JSON.stringify(running[k]));
+  const now: Record<string, unknown> = { ...spec.source };
+  const was: Record<string, unknown> = { ...running.source };
+  const sourceOthers = Object.keys(now).filter((k) => k !== 'tables' && JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+  await handle.executeUpdate(reconfigureUpdate, { args: [{ spec, added }] });
+  const lines: string[] = [];
+  if (added.length > 0) lines.push(`tables added: ${added.join(', ')} (copied while the others keep streaming; \`ducktail status ${spec.name}\` shows progress)`);
+  if (removed.length > 0) lines.push(`no longer replicated: ${removed.join(', ')} (their DuckDB tables stay)`);
+  const settings = [...others, ...sourceOthers.map((k) => `source.${k}`)];
+  if (settings.length > 0) lines.push(`settings changed: ${settings.join(', ')} (from the next batch)`);
+  if (lines.length === 0) lines.push(`table list changed (${after.patterns.join(', ')}), no table added or removed`);
+  return lines;
 }

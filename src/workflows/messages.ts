@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineStatus } from './pipeline-state.js';
 
 /** Stop loading after the current batch; the replication position is kept at the source. */
@@ -25,3 +26,24 @@ export interface ResyncReply {
  * source no longer has end deleted. Rejected (with why) for names that are not `schema.table`.
  */
 export const resyncUpdate = defineUpdate<ResyncReply, [ResyncInput]>('resync');
+
+/** The spec the pipeline runs with now (it may have been changed since the start, see `reconfigureUpdate`). */
+export const specQuery = defineQuery<PipelineSpec>('spec');
+
+export interface ReconfigureInput {
+  /** The new spec: same name, source database, slot/publication, destination file and mode. */
+  spec: PipelineSpec;
+  /** Source tables the new spec adds: copied by incremental snapshot while the others stream. */
+  added: string[];
+}
+
+export interface ReconfigureReply {
+  /** The copy request of the added tables, if any. */
+  requestId: string | null;
+}
+
+/**
+ * Applies a changed spec to the running pipeline from the next batch on (`ducktail start` on a
+ * running pipeline). Rejected, with the fix, when it changes what a running pipeline cannot.
+ */
+export const reconfigureUpdate = defineUpdate<ReconfigureReply, [ReconfigureInput]>('reconfigure');

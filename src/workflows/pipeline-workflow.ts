@@ -12,8 +12,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/activity-types.js';
+import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { BatchSummary } from '../model/batch.js';
-import { pauseSignal, resumeSignal, resyncUpdate, statusQuery } from './messages.js';
+import { pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput } from './messages.js';
 import {
   addCounts,
   batchesPerRun as batchesPerRunOf,
@@ -46,7 +47,7 @@ class StopRequested extends Error {}
  * loaded. Row data never passes through here; activities exchange checkpoints and manifests.
  */
 export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
-  const { spec } = input;
+  let spec = input.spec;
   const state: PipelineState = input.state ?? initialState(new Date().toISOString());
   const batchesPerRun = batchesPerRunOf(workflowInfo().memo);
   const root = CancellationScope.current();
@@ -64,12 +65,24 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     ...state,
     pipeline: spec.name,
     mode: spec.mode,
-    source: describeSource(input),
+    source: describeSource(spec),
     destination: spec.destination.path,
     snapshotProgress: describeSnapshot(state),
     backfillProgress: describeBackfillState(state),
   });
   setHandler(statusQuery, status);
+  setHandler(specQuery, () => spec);
+  setHandler(
+    reconfigureUpdate,
+    ({ spec: next, added }) => {
+      spec = next;
+      if (added.length === 0) return { requestId: null };
+      const id = uuid4();
+      (state.backfillRequests ??= []).push({ id, tables: added, reason: 'added' });
+      return { requestId: id };
+    },
+    { validator: (input: ReconfigureInput) => checkReconfigure(spec, input.spec) },
+  );
   setHandler(
     resyncUpdate,
     ({ tables }) => {
@@ -165,7 +178,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         await condition(allHandlersFinished);
         // The server starts the next run without the memo unless it is passed on.
         const next = makeContinueAsNewFunc<typeof pipelineWorkflow>({ memo: workflowInfo().memo });
-        return await next({ ...input, state: { ...state, runs: state.runs + 1 } });
+        return await next({ ...input, spec, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
       const requests = state.backfillRequests ?? [];
@@ -199,7 +212,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   return status();
 }
 
-function describeSource({ spec }: PipelineWorkflowInput): string {
+function describeSource(spec: PipelineSpec): string {
   const s = spec.source;
   return s.kind === 'postgres' ? `postgres://${s.user}@${s.host}:${s.port}/${s.database}` : `mysql://${s.user}@${s.host}:${s.port}`;
 }
@@ -211,4 +224,21 @@ function describeBackfillState(state: PipelineState): string | undefined {
   const waiting = requested.length > 0 ? `requested: ${requested.join(', ')}` : undefined;
   const parts = [running, waiting].filter((p): p is string => p !== undefined);
   return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/** Throws (the update is rejected, with the fix) when `next` changes what a running pipeline cannot change. */
+function checkReconfigure(current: PipelineSpec, next: PipelineSpec): void {
+  const fixed: [string, unknown, unknown][] = [
+    ['name', current.name, next.name],
+    ['source.kind', current.source.kind, next.source.kind],
+    ['destination.path', current.destination.path, next.destination.path],
+    ['mode', current.mode, next.mode],
+  ];
+  if (current.source.kind === 'postgres' && next.source.kind === 'postgres') {
+    fixed.push(['source.database', current.source.database, next.source.database], ['source.slot', current.source.slot, next.source.slot], ['source.publication', current.source.publication, next.source.publication]);
+  }
+  const changed = fixed.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([what]) => what);
+  if (changed.length > 0) {
+    throw new Error(`a running pipeline cannot change ${changed.join(', ')}: stop it (ducktail stop ${current.name}), then start it again (with teardown first to copy everything anew)`);
+  }
 }

@@ -51,6 +51,7 @@ describe('ducktail resync (real PostgreSQL, DuckDB, Temporal, worker process)', 
     await ensurePgDatabase(DB);
     pgc = await pgConnect(DB);
     await dropPgReplication(pgc, 'ducktail_e2e_rs');
+    await pgc.query('DROP PUBLICATION IF EXISTS ducktail_e2e_rs_add_pub');
     await pgc.query('DROP SCHEMA IF EXISTS e2e_rs CASCADE; CREATE SCHEMA e2e_rs');
     await pgc.query('CREATE TABLE e2e_rs.items (id int PRIMARY KEY, v int NOT NULL, pad text)');
     await pgc.query('CREATE TABLE e2e_rs.other (a int, b text, v int NOT NULL, PRIMARY KEY (a, b))');
@@ -189,5 +190,69 @@ describe('ducktail resync (real PostgreSQL, DuckDB, Temporal, worker process)', 
     }
     assert.deepEqual(twice.slice(0, 5), [], `no APPEND row is duplicated (${twice.length} positions twice)`);
     assert.ok(copies.length >= ROWS + 1000, `the initial snapshot and the re-sync both copied rows (${copies.length})`);
+  });
+
+  test('a table added to the running pipeline is copied while the others stream; a volatile default is repaired by resync', { timeout: 600_000 }, async () => {
+    await pgc.query('CREATE TABLE e2e_rs.added (id int PRIMARY KEY, v int NOT NULL)');
+    await pgc.query('INSERT INTO e2e_rs.added SELECT g, 0 FROM generate_series(1, 800) g');
+    const source = { kind: 'postgres', host: PG_HOST, port: PG_PORT, user: PG_USER, database: DB, slot: 'ducktail_e2e_rs_add_slot', publication: 'ducktail_e2e_rs_add_pub' };
+    const pipeline = (tables: string[]) => ({
+      temporal: { taskQueue: TQ },
+      pipelines: [{ name: 'e2e_rs_add', source: { ...source, tables }, destination: { path: 'add.duckdb' }, mode: 'merge', batch: { maxRows: 300, maxWaitMs: 100, idleWaitMs: 300 }, snapshot: { chunkRows: 100 } }],
+    });
+    const configFile = path.join(dir, 'add.yaml');
+    const file = path.join(dir, 'add.duckdb');
+    await writeFile(configFile, stringify(pipeline(['e2e_rs.other'])));
+    const client = server.env.client;
+    const cli = (args: string[]) => runCli(['--config', configFile, '--address', server.address, ...args]);
+    worker = new WorkerProcess(configFile, server.address);
+    const started = await cli(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    await waitForStatus(client, 'e2e_rs_add', 'streaming', (s) => s.phase === 'streaming', 90_000);
+
+    let writing = true;
+    const writer = (async () => {
+      for (let t = 0; writing; t++) {
+        await pgc.query('BEGIN');
+        await pgc.query('UPDATE e2e_rs.added SET v = v + 1 WHERE id IN (SELECT id FROM e2e_rs.added ORDER BY random() LIMIT 10)');
+        await pgc.query('INSERT INTO e2e_rs.added VALUES ($1, 1)', [10_000 + t]);
+        await pgc.query('DELETE FROM e2e_rs.added WHERE id IN (SELECT id FROM e2e_rs.added ORDER BY random() LIMIT 1)');
+        await pgc.query('UPDATE e2e_rs.other SET v = v + 1 WHERE a = $1', [1 + (t % 50)]);
+        await pgc.query('COMMIT');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+
+    await writeFile(configFile, stringify(pipeline(['e2e_rs.other', 'e2e_rs.added'])));
+    const again = await cli(['start']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already running .*spec updated:\n {2}tables added: e2e_rs\.added/);
+    const before = (await queryStatus(pipelineHandle(client, 'e2e_rs_add'))).counts['e2e_rs.other']?.update ?? 0;
+    const copied = await waitForStatus(client, 'e2e_rs_add', 'the added table copied', (s) => (s.backfillRequests ?? []).length === 0 && s.backfillProgress === undefined && (s.counts['e2e_rs.added']?.snapshot ?? 0) > 0, 180_000);
+    assert.ok((copied.counts['e2e_rs.other']?.update ?? 0) > before, 'the other table kept streaming during the copy');
+    writing = false;
+    await writer;
+
+    // A volatile default rewrites the table without change events: status says so, resync repairs it.
+    await pgc.query('ALTER TABLE e2e_rs.added ADD COLUMN at timestamptz DEFAULT clock_timestamp()');
+    await pgc.query('UPDATE e2e_rs.added SET v = v + 100 WHERE id = 5');
+    await waitForStatus(client, 'e2e_rs_add', 'marked for re-sync', (s) => (s.resync ?? []).some((r) => r.startsWith('e2e_rs.added')), 60_000);
+    const status = await cli(['status']);
+    assert.match(status.stdout, /NEEDS RE-SYNC: e2e_rs\.added.*\(run: ducktail resync e2e_rs_add e2e_rs\.added\)/);
+    const repaired = await cli(['resync', 'e2e_rs_add', 'e2e_rs.added', '--wait', '--timeout', '300']);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    const [{ lsn }] = (await pgc.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows as [{ lsn: string }];
+    const done = await waitForStatus(client, 'e2e_rs_add', 'caught up', (x) => {
+      const p = x.checkpoint?.position;
+      return p?.kind === 'pg' && parseLsn(p.ackLsn) >= parseLsn(lsn);
+    }, 120_000);
+    assert.deepEqual(done.resync ?? [], [], 'no table needs a re-sync any more');
+    await pipelineHandle(client, 'e2e_rs_add').cancel();
+    await pipelineHandle(client, 'e2e_rs_add').result();
+    await worker.kill('SIGTERM');
+
+    const expected = (await pgc.query<{ id: number; v: number; at: string }>("SELECT id, v, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at FROM e2e_rs.added ORDER BY id")).rows;
+    const copy = await onFile(file, [`SELECT id, v, strftime(timezone('UTC', "at"), '%Y-%m-%d %H:%M:%S.%f') AS "at" FROM e2e_rs.added WHERE NOT __deleted ORDER BY id`]);
+    assert.deepEqual(copy, expected, 'the added table, with its rewritten column, equals the source');
   });
 });

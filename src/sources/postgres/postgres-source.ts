@@ -57,6 +57,8 @@ export class PostgresSource implements SourceConnector {
   private chunkTable: PgTable | null = null;
   /** No chunk starts before this time (a transaction held the table, see `waitForWriters`). */
   private chunkBusyUntil = 0;
+  /** The publication was checked against this spec's tables (once per connector: a changed spec makes a new one). */
+  private published = false;
   private durableAck = 0n;
   private seeded = false;
 
@@ -281,6 +283,11 @@ export class PostgresSource implements SourceConnector {
     await checkSlotCanResume(client, this.source.slot, this.source.database, from.ackLsn);
     const start = positions.parseLsn(from.ackLsn);
     if (start > this.durableAck) this.durableAck = start;
+    if (!this.published) {
+      // Tables added to the spec of a running pipeline join the publication before they are streamed (and copied).
+      for (const change of await ensurePublication(client, this.source.publication, this.selection, await listSelectedTables(client, this.selection))) this.log.info(change);
+      this.published = true;
+    }
     const messages = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0) >= 140000;
     this.ddlTrigger = messages && (await ddlTriggerInstalled(client));
     this.stream = await PgReplicationStream.open(
