@@ -187,4 +187,64 @@ describe('ducktail resync (real MariaDB, DuckDB, Temporal, worker process)', () 
     assert.deepEqual(twice.slice(0, 5), [], `no APPEND row is duplicated (${twice.length} positions twice)`);
     assert.ok(copies.length >= ROWS + 1000, `the initial snapshot and the re-sync both copied rows (${copies.length})`);
   });
+
+  test('a table added to the running pipeline is copied while the others stream', { timeout: 600_000 }, async () => {
+    const ADDED = `rs_added_${RUN_ID}`;
+    const A = `${MY_E2E_DB}.${ADDED}`;
+    await my.query(`DROP TABLE IF EXISTS ${ADDED}`);
+    await my.query(`CREATE TABLE ${ADDED} (id INT PRIMARY KEY, v INT NOT NULL)`);
+    await my.query(`INSERT INTO ${ADDED} SELECT seq, 0 FROM mysql.seq_1_to_800`);
+    const source = { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, serverId: uniqueServerId() };
+    const pipeline = (tables: string[]) => ({
+      temporal: { taskQueue: TQ },
+      pipelines: [{ name: 'e2e_my_rs_add', source: { ...source, tables }, destination: { path: 'add.duckdb' }, mode: 'merge', batch: { maxRows: 300, maxWaitMs: 100, idleWaitMs: 300 }, snapshot: { chunkRows: 100 } }],
+    });
+    const configFile = path.join(dir, 'add.yaml');
+    const file = path.join(dir, 'add.duckdb');
+    await writeFile(configFile, stringify(pipeline([O])));
+    const client = server.env.client;
+    const cli = (args: string[]) => runCli(['--config', configFile, '--address', server.address, ...args]);
+    worker = new WorkerProcess(configFile, server.address);
+    const started = await cli(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    await waitForStatus(client, 'e2e_my_rs_add', 'streaming', (s) => s.phase === 'streaming', 90_000);
+
+    let writing = true;
+    const writer = (async () => {
+      for (let t = 0; writing; t++) {
+        await my.query('BEGIN');
+        await my.query(`UPDATE ${ADDED} SET v = v + 1 ORDER BY RAND() LIMIT 10`);
+        await my.query(`INSERT INTO ${ADDED} VALUES (?, 1)`, [10_000 + t]);
+        await my.query(`DELETE FROM ${ADDED} ORDER BY RAND() LIMIT 1`);
+        await my.query(`UPDATE ${OTHER} SET v = v + 1 WHERE a = ?`, [1 + (t % 50)]);
+        await my.query('COMMIT');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+
+    await writeFile(configFile, stringify(pipeline([O, A])));
+    const again = await cli(['start']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already running .*spec updated:\n {2}tables added: /);
+    const before = (await queryStatus(pipelineHandle(client, 'e2e_my_rs_add'))).counts[O]?.update ?? 0;
+    const copied = await waitForStatus(client, 'e2e_my_rs_add', 'the added table copied', (s) => (s.backfillRequests ?? []).length === 0 && s.backfillProgress === undefined && (s.counts[A]?.snapshot ?? 0) > 0, 180_000);
+    assert.ok((copied.counts[O]?.update ?? 0) > before, 'the other table kept streaming during the copy');
+    writing = false;
+    await writer;
+    const end = await binlogEnd(my);
+    const target: MysqlPosition = { kind: 'mysql', file: end.file, pos: end.pos };
+    await waitForStatus(client, 'e2e_my_rs_add', 'caught up', (x) => {
+      const p = x.checkpoint?.position;
+      return p?.kind === 'mysql' && compareMysqlPositions(p, target) >= 0;
+    }, 120_000);
+    await pipelineHandle(client, 'e2e_my_rs_add').cancel();
+    await pipelineHandle(client, 'e2e_my_rs_add').result();
+    await worker.kill('SIGTERM');
+
+    const [rows] = await my.query(`SELECT id, v FROM ${ADDED} ORDER BY id`);
+    const expected = (rows as { id: number; v: number }[]).map((r) => ({ id: r.id, v: r.v }));
+    const copy = await onFile(file, [`SELECT id, v FROM ${A} WHERE NOT __deleted ORDER BY id`]);
+    assert.deepEqual(copy, expected, 'the added table equals the source');
+    await my.query(`DROP TABLE IF EXISTS ${ADDED}`);
+  });
 });
