@@ -22,6 +22,8 @@ export async function resyncTables(client: Client, spec: PipelineSpec, tables: s
   if (tables.length === 0) throw new ConfigError('resync needs at least one table', `name tables as schema.table, e.g. ducktail resync ${spec.name} public.orders`);
   await checkTables(spec, tables, logger);
   const handle = pipelineHandle(client, spec.name);
+  // Notes already there are not this request's.
+  const earlier = new Set((await queryStatus(handle).catch(() => null))?.schemaChanges ?? []);
   let reply;
   try {
     reply = await handle.executeUpdate(resyncUpdate, { args: [{ tables }] });
@@ -47,7 +49,12 @@ export async function resyncTables(client: Client, spec: PipelineSpec, tables: s
     }
     const pending = (status.backfillRequests ?? []).some((r) => r.id === reply.id);
     const copying = (status.checkpoint?.backfill?.tables ?? []).some((t) => tables.includes(t.table));
-    if (!pending && !copying) return reply.id;
+    if (!pending && !copying) {
+      // A copy the source could not make (the table went away, lost its key) is dropped with a note.
+      const skipped = status.schemaChanges.filter((n) => !earlier.has(n) && tables.some((t) => n.startsWith(`${t}: resync skipped`)));
+      if (skipped.length > 0) throw new ConfigError(`the re-sync did not copy everything: ${skipped.join('; ')}`, 'fix what the note says, then resync again');
+      return reply.id;
+    }
     if (status.phase === 'failed' && status.lastError !== null) opts.say(`pipeline failed: ${status.lastError.message}`);
     const line = status.backfillProgress ?? 'waiting for the pipeline to take the request in';
     if (line !== said) opts.say(line);
@@ -78,6 +85,7 @@ async function checkTables(spec: PipelineSpec, tables: string[], logger: Logger)
         throw new NoPrimaryKeyError(`${table} has no primary key, so it cannot be copied again in key order`, 'add a primary key at the source, or re-create the pipeline (teardown, then start) to copy everything again');
       }
     }
+    await (await connectors.source(spec)).prepareResync(tables);
   } finally {
     await connectors.close();
   }

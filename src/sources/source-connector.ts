@@ -110,6 +110,13 @@ export interface SourceConnector {
   /** Formats a position for people (status, logs). */
   describe(position: Position): string;
 
+  /**
+   * Checks that `tables` can be copied again while streaming (see src/sources/backfill.ts) and
+   * creates what that needs at the source (MySQL: the watermark table). Throws a `DucktailError`
+   * naming the missing privilege and the fix.
+   */
+  prepareResync(tables: string[]): Promise<void>;
+
   /** Closes connections. The instance may be opened again by a later call. */
   close(): Promise<void>;
 

@@ -4,6 +4,7 @@ import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/ch
 import type { BatchLimits, MysqlSourceSpec, PipelineSpec } from '../../model/pipeline-spec.js';
 import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
+import { PrivilegeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
@@ -173,13 +174,7 @@ export class MysqlSource implements SourceConnector {
     if (info === undefined) return 'the table no longer exists at the source';
     if (info.primaryKey.length === 0) return 'the table has no primary key, so it cannot be copied in key order';
     const db = entry.table.slice(0, entry.table.indexOf('.'));
-    const marks = `${quoteIdent(db)}.${quoteIdent(WATERMARK_TABLE)}`;
-    if (!this.watermarkTables.has(db)) {
-      await conn.query(
-        `CREATE TABLE IF NOT EXISTS ${marks} (pipeline VARCHAR(190) NOT NULL PRIMARY KEY, chunk VARCHAR(64) NOT NULL, mark VARCHAR(8) NOT NULL) COMMENT 'ducktail re-sync watermarks; safe to drop when no re-sync runs'`,
-      );
-      this.watermarkTables.add(db);
-    }
+    const marks = await this.ensureWatermarkTable(conn, db);
     const id = randomUUID();
     const emit = (mark: 'low' | 'high'): Promise<unknown> =>
       conn.query(`INSERT INTO ${marks} (pipeline, chunk, mark) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE chunk = VALUES(chunk), mark = VALUES(mark)`, [this.spec.name, id, mark]);
@@ -212,6 +207,21 @@ export class MysqlSource implements SourceConnector {
 
   describe(position: Position): string {
     return formatMysqlPosition(asMysqlPosition(position));
+  }
+
+  async prepareResync(tables: string[]): Promise<void> {
+    for (const db of new Set(tables.map((t) => t.slice(0, t.indexOf('.'))))) {
+      try {
+        await this.ensureWatermarkTable(await this.conn(), db);
+      } catch (e) {
+        const errno = (e as { errno?: number }).errno;
+        if (errno !== 1142 && errno !== 1044) throw e; // command denied / access denied
+        throw new PrivilegeError(
+          `${this.source.user} may not create or write ${db}.${WATERMARK_TABLE}, the table a re-sync writes its watermarks to (${(e as Error).message})`,
+          `GRANT CREATE, INSERT, UPDATE ON ${quoteIdent(db)}.${quoteIdent(WATERMARK_TABLE)} TO the pipeline's user, then resync again`,
+        );
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -350,6 +360,18 @@ export class MysqlSource implements SourceConnector {
     clearInterval(snap.watch);
     await snap.conn.query('COMMIT').catch(() => undefined);
     await snap.conn.end().catch(() => snap.conn.destroy());
+  }
+
+  /** Creates the watermark table of `db` unless this process did already; returns its quoted name. */
+  private async ensureWatermarkTable(conn: Connection, db: string): Promise<string> {
+    const marks = `${quoteIdent(db)}.${quoteIdent(WATERMARK_TABLE)}`;
+    if (!this.watermarkTables.has(db)) {
+      await conn.query(
+        `CREATE TABLE IF NOT EXISTS ${marks} (pipeline VARCHAR(190) NOT NULL PRIMARY KEY, chunk VARCHAR(64) NOT NULL, mark VARCHAR(8) NOT NULL) COMMENT 'ducktail re-sync watermarks; safe to drop when no re-sync runs'`,
+      );
+      this.watermarkTables.add(db);
+    }
+    return marks;
   }
 
   /** The control connection, reopened when the server or network dropped it. */

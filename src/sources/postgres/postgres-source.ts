@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
+import { PrivilegeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/checkpoint.js';
 import type { BatchLimits, PipelineSpec, PostgresSourceSpec } from '../../model/pipeline-spec.js';
 import type { PgPosition, Position } from '../../model/position.js';
-import type { TableSchema } from '../../model/table-schema.js';
+import { splitTableName, type TableSchema } from '../../model/table-schema.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
 import { activeBackfill, advanceBackfill, BACKFILL_CHUNK_MAX, ChunkTracker, ChunkWindow, skipBackfill, WATERMARK_PREFIX, watermarkText } from '../backfill.js';
@@ -15,7 +16,7 @@ import type { SourceDeps } from '../source-deps.js';
 import { captureStream, newCursor, type StreamCursor } from './postgres-capture.js';
 import { listSelectedTables, PgCatalog, type PgTable } from './postgres-catalog.js';
 import { DDL_TRIGGER_MISSING, DROP_DDL_TRIGGER_SQL, ddlTriggerInstalled, ensureDdlTrigger, type DdlMessage } from './postgres-ddl.js';
-import { connectPg, pgClientConfig } from './postgres-connection.js';
+import { connectPg, pgClientConfig, quoteIdent, quoteTable } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
 import * as positions from './postgres-position.js';
 import { runPreflight } from './postgres-preflight.js';
@@ -141,6 +142,24 @@ export class PostgresSource implements SourceConnector {
 
   describe(position: Position): string {
     return positions.describePgPosition(position);
+  }
+
+  async prepareResync(tables: string[]): Promise<void> {
+    const { client } = await this.connection();
+    for (const table of tables) {
+      const { schema, name } = splitTableName(table);
+      const res = await client.query<{ ok: boolean }>(
+        `SELECT has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE') AS ok
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [schema, name],
+      );
+      if (res.rows[0]?.ok === false) {
+        throw new PrivilegeError(
+          `${this.source.user} may not lock ${table} briefly, which a re-sync does before each chunk (to see every transaction committed before it)`,
+          `GRANT UPDATE ON ${quoteTable(schema, name)} TO ${quoteIdent(this.source.user)}; (or DELETE or TRUNCATE), then resync again`,
+        );
+      }
+    }
   }
 
   async close(): Promise<void> {
