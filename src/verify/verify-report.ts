@@ -35,7 +35,7 @@ function tableLines(t: TableVerifyResult, sample: number): string[] {
   const where = t.destinationTable === null ? 'not in DuckDB yet' : `${count(t.destinationRows)} live in DuckDB`;
   const head = `${t.table}: ${count(t.sourceRows)} rows in the source, ${where}`;
   const lines: string[] = [];
-  if (t.equal) lines.push(`${head}: equal`);
+  if (t.equal) lines.push(`${head}: equal${t.sourceRows === t.destinationRows ? '' : ' (after the re-check: the counts differ by rows in flight)'}`);
   else {
     const unresolved = t.ranges.filter((r) => !r.resolved).length;
     const more = t.truncated ? ` (more in ${unresolved} key range${unresolved === 1 ? '' : 's'}, see --json)` : '';
