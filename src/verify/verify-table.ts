@@ -95,7 +95,12 @@ export async function recheckRanges(work: TableWork, options: CompareOptions): P
 /** The table's result, keys in order, ranges those still holding a difference. */
 export function tableResult(work: TableWork): TableVerifyResult {
   const found = [...work.found].sort((a, b) => compareKeys(a.key, b.key));
-  const ranges = [...new Set([...found.map((f) => f.range), ...work.unresolved])];
+  // A range narrowed only in part is listed once, as not resolved.
+  const ranges = new Map<string, DifferingRange>();
+  for (const r of [...work.unresolved, ...found.map((f) => f.range)]) {
+    const id = JSON.stringify([r.from, r.to]);
+    if (!ranges.has(id)) ranges.set(id, r);
+  }
   return {
     table: work.plan.table,
     destinationTable: work.plan.destinationTable,
@@ -105,7 +110,7 @@ export function tableResult(work: TableWork): TableVerifyResult {
     equal: !differs(work),
     differences: found.map(({ kind, key }) => ({ kind, key })),
     truncated: work.truncated,
-    ranges,
+    ranges: [...ranges.values()],
     notCompared: work.plan.notCompared,
     notes: work.plan.notes,
     error: null,
