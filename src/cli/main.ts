@@ -13,6 +13,7 @@ import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js'
 import { teardownPipeline } from './teardown.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
 import { runWorker } from './worker.js';
+import { parseSample, runVerify, type VerifyCommandOptions } from './verify.js';
 import { DDL_TRIGGER_SQL } from '../sources/postgres/postgres-ddl.js';
 
 const program = new Command('ducktail')
@@ -186,6 +187,22 @@ program
       const outcome = await schedulePipeline(client, config.temporal.taskQueue, spec, opts.every);
       process.stdout.write(`${spec.name}: schedule ${scheduleId(spec.name)} ${outcome}, a catch-up run every ${opts.every}\n`);
     }
+  });
+
+program
+  .command('verify')
+  .description('compare a MERGE pipeline\'s source tables with their DuckDB copy by key ranges and checksums (exit 0 equal, 1 differs, 2 error)')
+  .argument('<pipeline>')
+  .option('--tables <list>', 'only these source tables, comma-separated (schema.table)')
+  .option('--json', 'print the result as JSON', false)
+  .option('--sample <n>', 'list at most this many differing keys per table', parseSample, 20)
+  .option('--catch-up-timeout <seconds>', 'how long to wait for a running pipeline to catch up before re-checking differences', seconds, 60)
+  .option('--no-wait', 're-check differences at once instead of waiting for the pipeline to catch up')
+  .action(async (pipeline: string, opts: VerifyCommandOptions) => {
+    process.exitCode = await runVerify(globals(), pipeline, opts, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
   });
 
 program

@@ -1,0 +1,111 @@
+import { InvalidArgumentError } from 'commander';
+import type { DucktailConfig } from '../config/load-config.js';
+import { DucktailError } from '../errors.js';
+import { verifyPipeline, type VerifyOptions } from '../verify/verify-pipeline.js';
+import { formatVerify, toReport, verifyExitCode } from '../verify/verify-report.js';
+import { connectClient, loadConfig, selectPipelines, type GlobalOptions } from './context.js';
+import { readStatus } from './status.js';
+
+export interface VerifyCommandOptions {
+  /** Comma-separated `schema.table` names. */
+  tables?: string;
+  json: boolean;
+  sample: number;
+  /** False (`--no-wait`): re-check differences once at once instead of waiting for the pipeline to catch up. */
+  wait: boolean;
+  /** Seconds to wait for the pipeline to catch up before re-checking. */
+  catchUpTimeout: number;
+}
+
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** `--sample N`: a whole number, 0 or more. */
+export function parseSample(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
+  return n;
+}
+
+/** Splits `a.b,"c,d".e` at commas outside quotes. */
+export function splitTableList(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === '`') quote = ch;
+    else if (ch === ',') {
+      out.push(current.trim());
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  out.push(current.trim());
+  return out.filter((t) => t !== '');
+}
+
+/**
+ * Whether waiting for the pipeline to catch up can help: only while its workflow runs, is not
+ * paused or failed, and a worker answers. Without a reachable Temporal server nobody can tell,
+ * so it waits (up to the timeout).
+ */
+async function recheckMode(globals: GlobalOptions, config: DucktailConfig, pipeline: string): Promise<Pick<VerifyOptions, 'recheck' | 'recheckNote'>> {
+  let client;
+  try {
+    client = await connectClient(globals, config);
+  } catch {
+    return { recheck: 'after-catch-up' };
+  }
+  try {
+    const row = await readStatus(client, pipeline);
+    const stalled = (why: string): Pick<VerifyOptions, 'recheck' | 'recheckNote'> => ({
+      recheck: 'now',
+      recheckNote: `${why}, so the copy cannot catch up: differences re-checked once without waiting`,
+    });
+    if (row.execution !== 'RUNNING') return stalled(`pipeline ${pipeline} is not running (workflow ${row.execution.toLowerCase().replaceAll('_', ' ')})`);
+    if (row.status === null) return stalled(`no worker answers for pipeline ${pipeline}`);
+    if (row.status.paused || row.status.phase === 'paused') return stalled(`pipeline ${pipeline} is paused`);
+    if (row.status.phase === 'failed') return stalled(`pipeline ${pipeline} has failed (${row.status.lastError?.message ?? 'see ducktail status'})`);
+    return { recheck: 'after-catch-up' };
+  } catch {
+    return { recheck: 'after-catch-up' };
+  } finally {
+    await client.connection.close().catch(() => undefined);
+  }
+}
+
+/**
+ * `ducktail verify PIPELINE`: compares the pipeline's source tables with their DuckDB copy.
+ * Returns the exit code: 0 equal, 1 a table differs, 2 an error (printed with its fix).
+ */
+export async function runVerify(globals: GlobalOptions, pipeline: string, opts: VerifyCommandOptions, out: Output): Promise<number> {
+  try {
+    const config = await loadConfig(globals.config);
+    const [spec] = selectPipelines(config, [pipeline]);
+    if (spec === undefined) throw new Error(`no pipeline named ${pipeline}`);
+    const recheck: Pick<VerifyOptions, 'recheck' | 'recheckNote'> =
+      spec.mode !== 'merge'
+        ? {}
+        : opts.wait
+          ? await recheckMode(globals, config, spec.name)
+          : { recheck: 'now', recheckNote: 're-checked once without waiting (--no-wait)' };
+    const result = await verifyPipeline(spec, {
+      ...(opts.tables === undefined ? {} : { tables: splitTableList(opts.tables) }),
+      ...recheck,
+      catchUpTimeoutMs: opts.catchUpTimeout * 1000,
+    });
+    out.stdout(`${opts.json ? JSON.stringify(toReport(result, opts.sample), null, 2) : formatVerify(result, opts.sample)}\n`);
+    return verifyExitCode(result);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (opts.json) out.stdout(`${JSON.stringify({ pipeline, error: message }, null, 2)}\n`);
+    out.stderr(`error: ${message}\n`);
+    if (!(err instanceof DucktailError) && err instanceof Error && process.env.DUCKTAIL_DEBUG === '1') out.stderr(`${err.stack}\n`);
+    return 2;
+  }
+}
