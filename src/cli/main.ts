@@ -198,6 +198,7 @@ program
   .option('--sample <n>', 'list at most this many differing keys per table', parseSample, 20)
   .option('--catch-up-timeout <seconds>', 'how long to wait for a running pipeline to catch up before re-checking differences', seconds, 60)
   .option('--no-wait', 're-check differences at once instead of waiting for the pipeline to catch up')
+  .option('--repair', 're-sync the tables that differ while the pipeline runs (see resync), then verify them again', false)
   .action(async (pipeline: string, opts: VerifyCommandOptions) => {
     process.exitCode = await runVerify(globals(), pipeline, opts, {
       stdout: (text) => process.stdout.write(text),

@@ -4,6 +4,8 @@ import { DucktailError } from '../errors.js';
 import { verifyPipeline, type VerifyOptions } from '../verify/verify-pipeline.js';
 import { formatVerify, toReport, verifyExitCode } from '../verify/verify-report.js';
 import { connectClient, loadConfig, selectPipelines, type GlobalOptions } from './context.js';
+import { logger } from '../logger.js';
+import { resyncTables } from './resync.js';
 import { readStatus } from './status.js';
 
 export interface VerifyCommandOptions {
@@ -15,6 +17,8 @@ export interface VerifyCommandOptions {
   wait: boolean;
   /** Seconds to wait for the pipeline to catch up before re-checking. */
   catchUpTimeout: number;
+  /** Re-sync the tables that differ (incremental snapshot while the pipeline runs), then verify them again. */
+  repair: boolean;
 }
 
 export interface Output {
@@ -94,13 +98,31 @@ export async function runVerify(globals: GlobalOptions, pipeline: string, opts: 
         : opts.wait
           ? await recheckMode(globals, config, spec.name)
           : { recheck: 'now', recheckNote: 're-checked once without waiting (--no-wait)' };
-    const result = await verifyPipeline(spec, {
-      ...(opts.tables === undefined ? {} : { tables: splitTableList(opts.tables) }),
-      ...recheck,
-      catchUpTimeoutMs: opts.catchUpTimeout * 1000,
+    const verify = (tables: string[] | undefined) =>
+      verifyPipeline(spec, { ...(tables === undefined ? {} : { tables }), ...recheck, catchUpTimeoutMs: opts.catchUpTimeout * 1000 });
+    const result = await verify(opts.tables === undefined ? undefined : splitTableList(opts.tables));
+    const print = (r: typeof result): void => out.stdout(`${opts.json ? JSON.stringify(toReport(r, opts.sample), null, 2) : formatVerify(r, opts.sample)}\n`);
+    if (!opts.repair || verifyExitCode(result) !== 1) {
+      print(result);
+      return verifyExitCode(result);
+    }
+    // --repair: the differing tables are copied again while the pipeline runs, then compared again.
+    if (!opts.json) print(result);
+    const differing = result.tables.filter((t) => !t.equal && t.error === null).map((t) => t.table);
+    out.stderr(`repairing: re-syncing ${differing.join(', ')} while the pipeline runs\n`);
+    const client = await connectClient(globals, config);
+    await resyncTables(client, spec, differing, logger, {
+      wait: true,
+      timeoutMs: 3_600_000,
+      say: (line) => out.stderr(`${spec.name}: ${line}\n`),
     });
-    out.stdout(`${opts.json ? JSON.stringify(toReport(result, opts.sample), null, 2) : formatVerify(result, opts.sample)}\n`);
-    return verifyExitCode(result);
+    const after = await verify(differing);
+    if (opts.json) out.stdout(`${JSON.stringify({ before: toReport(result, opts.sample), after: toReport(after, opts.sample) }, null, 2)}\n`);
+    else {
+      out.stdout(`after the re-sync of ${differing.join(', ')}:\n`);
+      print(after);
+    }
+    return verifyExitCode(after);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (opts.json) out.stdout(`${JSON.stringify({ pipeline, error: message }, null, 2)}\n`);

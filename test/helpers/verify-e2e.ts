@@ -217,6 +217,34 @@ export function describeVerifyE2E(f: VerifySourceFixture): void {
       assert.deepEqual(diffs(parseReport(micro.stdout)), ['types changed 1']);
     });
 
+    test('--repair re-syncs the differing tables while the pipeline runs and changes flow, then they verify equal', { timeout: 600_000 }, async () => {
+      worker = new WorkerProcess(configFile, server.address);
+      await startPipelineWorkflow(server.env.client, `${TQ_PREFIX}-${f.names.merge}`, spec);
+      await waitForStatus(server.env.client, f.names.merge, 'streaming again', (st) => st.phase === 'streaming', WAIT_MS);
+      let writing = true;
+      const writer = (async () => {
+        for (let steps = 1000; writing; steps++) {
+          await f.churn(steps);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      let r;
+      try {
+        r = await verify(f.names.merge, '--repair', '--json', '--catch-up-timeout', '90');
+      } finally {
+        writing = false;
+        await writer;
+      }
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const { before, after } = JSON.parse(r.stdout) as { before: VerifyReport; after: VerifyReport };
+      assert.deepEqual(diffs(before), ['comp changed eu/7', 'items extra 100000', 'items missing 17', 'types changed 1']);
+      assert.equal(after.equal, true, JSON.stringify(after));
+      assert.deepEqual(after.tables.map((t) => t.table).sort(), ['comp', 'items', 'types'].map(table));
+      assert.match(r.stderr, /repairing: re-syncing/);
+      const again = await verify(f.names.merge);
+      assert.equal(again.code, 0, again.stderr + again.stdout);
+    });
+
     test('errors exit 2 with what is wrong: unknown pipeline or table, no primary key, APPEND mode', { timeout: WAIT_MS }, async () => {
       const unknown = await verify('no_such_pipeline');
       assert.equal(unknown.code, 2);
