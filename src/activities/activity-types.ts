@@ -1,5 +1,5 @@
 import type { BatchSummary, OpCounts } from '../model/batch.js';
-import type { BackfillRequest, Checkpoint } from '../model/checkpoint.js';
+import type { BackfillRequest, CheckpointView } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
 
@@ -9,7 +9,7 @@ export interface PreparePipelineInput {
 
 export interface PreparePipelineResult {
   /** The durable checkpoint (stored in DuckDB, created when missing). */
-  checkpoint: Checkpoint;
+  checkpoint: CheckpointView;
   warnings: string[];
   tables: string[];
 }
@@ -27,7 +27,7 @@ export interface CaptureBatchResult {
   /** The staged batch, or null when nothing new arrived (or `until` was already reached). */
   batch: BatchSummary | null;
   /** The durable checkpoint the capture started from. */
-  checkpoint: Checkpoint;
+  checkpoint: CheckpointView;
   /** True when `until` is given and the durable checkpoint has reached it. */
   reachedTarget: boolean;
   /** The durable position formatted for people. */
@@ -42,8 +42,9 @@ export interface LoadBatchInput {
 }
 
 export interface LoadBatchResult {
-  checkpoint: Checkpoint;
+  checkpoint: CheckpointView;
   skipped: boolean;
+  /** Empty: the batch summary has the counts (older versions sent them here too). */
   counts: Record<string, OpCounts>;
   position: string | null;
   /** Tables that need a re-sync before they equal the source again, each with why (empty when none). */

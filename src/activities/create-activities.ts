@@ -5,7 +5,7 @@ import type { Destination } from '../destinations/destination.js';
 import { parsePipelineSpec } from '../config/load-config.js';
 import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { checkpointKey, type Checkpoint } from '../model/checkpoint.js';
+import { checkpointKey, checkpointView, type Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { SourceConnector } from '../sources/source-connector.js';
 import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
@@ -65,7 +65,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
         for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
-        return { checkpoint, warnings: report.warnings, tables: report.tables.map((t) => t.table) };
+        return { checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table) };
       }),
 
     captureBatch: ({ spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> =>
@@ -81,7 +81,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const adopted = ahead !== null && from === checkpoint && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
         if (ahead !== null && adopted === null) await ahead.discard();
         const base = {
-          checkpoint,
+          checkpoint: checkpointView(checkpoint),
           position: checkpoint.position === null ? null : source.describe(checkpoint.position),
           lagBytes: await lag(source, checkpoint),
         };
@@ -154,9 +154,10 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped, ms: Date.now() - started }, 'load committed');
         const position = result.checkpoint.position;
         return {
-          checkpoint: result.checkpoint,
+          checkpoint: checkpointView(result.checkpoint),
           skipped: result.skipped,
-          counts: result.skipped ? {} : result.counts,
+          // The workflow has the batch's counts already (its summary): none travel back.
+          counts: {},
           position: position === null ? null : source.describe(position),
           resync: result.resync,
         };

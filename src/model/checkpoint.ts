@@ -69,6 +69,41 @@ export interface Checkpoint {
   batchId: string;
 }
 
+/**
+ * What the workflow keeps of a checkpoint: activities return this, not the checkpoint itself, so a
+ * batch cycle's history stays small whatever the number of tables (a snapshot's progress names
+ * every table; the capture reads the whole checkpoint from DuckDB anyway).
+ */
+export interface CheckpointView {
+  position: Position | null;
+  batchId: string;
+  /** While the initial snapshot runs: the tables being copied now, and totals. */
+  snapshot?: {
+    tables: TableSnapshotProgress[];
+    /** Absent in views kept by older versions (their `tables` lists every table). */
+    total?: number;
+    done?: number;
+    rows?: number;
+  };
+  backfill?: BackfillProgress;
+}
+
+/** The workflow's view of `checkpoint` (see `CheckpointView`). */
+export function checkpointView(checkpoint: Checkpoint): CheckpointView {
+  const view: CheckpointView = { position: checkpoint.position, batchId: checkpoint.batchId };
+  const snap = checkpoint.snapshot;
+  if (snap !== undefined) {
+    view.snapshot = {
+      tables: snap.tables.filter((t) => !t.done && t.rows > 0).map((t) => ({ table: t.table, done: t.done, rows: t.rows })),
+      total: snap.tables.length,
+      done: snap.tables.filter((t) => t.done).length,
+      rows: snap.tables.reduce((n, t) => n + t.rows, 0),
+    };
+  }
+  if (checkpoint.backfill !== undefined) view.backfill = checkpoint.backfill;
+  return view;
+}
+
 /** Canonical JSON of a checkpoint, for equality checks (never ordering). */
 export function checkpointKey(checkpoint: Checkpoint | null): string {
   return checkpoint === null ? 'null' : canonicalJson(checkpoint);

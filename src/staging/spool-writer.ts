@@ -8,6 +8,9 @@ import type { TableSchema } from '../model/table-schema.js';
 import { encodeSpoolLine } from './spool-format.js';
 import { MANIFEST_FILE, segmentFileName } from './spool-paths.js';
 
+/** Schema-change notes a batch summary carries at most. */
+const MAX_NOTES = 20;
+
 interface OpenSegment {
   index: number;
   schema: TableSchema;
@@ -188,6 +191,8 @@ export class SpoolWriter {
     const tmp = path.join(this.dir, `${MANIFEST_FILE}.tmp`);
     await writeFile(tmp, JSON.stringify(manifest));
     await rename(tmp, path.join(this.dir, MANIFEST_FILE));
+    // The summary travels through Temporal (status keeps the last 20 notes anyway); the manifest keeps them all.
+    const notes = schemaChanges.length <= MAX_NOTES ? schemaChanges : [...schemaChanges.slice(0, MAX_NOTES - 1), `… and ${schemaChanges.length - MAX_NOTES + 1} more schema changes`];
     return {
       batchId: this.batchId,
       spoolDir: this.dir,
@@ -195,7 +200,7 @@ export class SpoolWriter {
       events: this.ordinal,
       bytes: this.byteCount,
       lastCommitTs: this.lastCommitTs,
-      schemaChanges,
+      schemaChanges: notes,
     };
   }
 

@@ -1,5 +1,5 @@
 import type { OpCounts } from '../model/batch.js';
-import type { BackfillProgress, BackfillRequest, Checkpoint } from '../model/checkpoint.js';
+import type { BackfillProgress, BackfillRequest, CheckpointView } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
 
@@ -29,7 +29,8 @@ export interface LastError {
 export interface PipelineState {
   phase: PipelinePhase;
   paused: boolean;
-  checkpoint: Checkpoint | null;
+  /** The loaded checkpoint as activities report it (see `CheckpointView`). */
+  checkpoint: CheckpointView | null;
   position: string | null;
   batches: number;
   events: number;
@@ -91,9 +92,9 @@ export interface PipelineStatus extends PipelineState {
 export function describeSnapshot(state: PipelineState): string | undefined {
   const snap = state.checkpoint?.snapshot;
   if (snap === undefined) return undefined;
-  const done = snap.tables.filter((t) => t.done).length;
-  const rows = snap.tables.reduce((n, t) => n + t.rows, 0);
-  return `${done}/${snap.tables.length} tables, ${rows} rows copied`;
+  const done = snap.done ?? snap.tables.filter((t) => t.done).length;
+  const rows = snap.rows ?? snap.tables.reduce((n, t) => n + t.rows, 0);
+  return `${done}/${snap.total ?? snap.tables.length} tables, ${rows} rows copied`;
 }
 
 /** Progress of the copies, for `status`: `public.t: 3,000/10,000 rows (3 chunks)`. */

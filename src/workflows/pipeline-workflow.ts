@@ -146,7 +146,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     state.batches++;
     batchesThisRun++;
     state.events += batch.events;
-    addCounts(state.counts, result.counts);
+    // A load reports no counts (the batch summary has them); a load result from an older version does.
+    addCounts(state.counts, result.skipped ? {} : Object.keys(result.counts).length > 0 ? result.counts : batch.counts);
     state.position = result.position;
     state.lastBatchAt = new Date().toISOString();
     if (batch.lastCommitTs !== null) {

@@ -1,4 +1,4 @@
-import type { Checkpoint } from '../../src/model/checkpoint.js';
+import type { CheckpointView } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
 import type { Dialect } from './column-types.js';
 import type { Prng } from './prng.js';
@@ -65,7 +65,7 @@ export interface SourceDriver {
   /** The source's current end of log, once the workload has stopped. */
   currentPosition(): Promise<Position>;
   /** True when `checkpoint` covers everything up to `target`. */
-  reached(checkpoint: Checkpoint | null, target: Position): boolean;
+  reached(checkpoint: CheckpointView | null, target: Position): boolean;
   /** Kills the replication connection(s) of the run's pipelines; returns what it did. */
   killReplication(targets: ReplicationTargets): Promise<string>;
   /**

@@ -1,6 +1,6 @@
 import { WATERMARK_TABLE } from '../../src/sources/backfill.js';
 import mysql, { type Connection } from 'mysql2/promise';
-import type { Checkpoint } from '../../src/model/checkpoint.js';
+import type { CheckpointView } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
 import { asMysqlPosition, compareMysqlPositions } from '../../src/sources/mysql/mysql-position.js';
 import { binlogEnd, MY_HOST, MY_PORT, MY_USER, uniqueServerId } from '../helpers/mysql.js';
@@ -162,7 +162,7 @@ export class MysqlDriver implements SourceDriver {
     return { kind: 'mysql', file: end.file, pos: end.pos };
   }
 
-  reached(checkpoint: Checkpoint | null, target: Position): boolean {
+  reached(checkpoint: CheckpointView | null, target: Position): boolean {
     const at = checkpoint?.position;
     if (checkpoint === null || checkpoint.snapshot !== undefined || at == null || at.kind !== 'mysql') return false;
     return compareMysqlPositions(at, asMysqlPosition(target)) >= 0;

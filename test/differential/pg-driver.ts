@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { Checkpoint } from '../../src/model/checkpoint.js';
+import type { CheckpointView } from '../../src/model/checkpoint.js';
 import type { Position } from '../../src/model/position.js';
-import { boundaryPosition, pgReached } from '../../src/sources/postgres/postgres-position.js';
+import { asPgPosition, boundaryPosition, coveredLsn, parseLsn } from '../../src/sources/postgres/postgres-position.js';
 import { PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
 import type { AuditEntry, AuditOp, ReplicationTargets, SourceDriver, SourceTable } from './driver.js';
 import { pgIdent, renderPg } from './pg-sql.js';
@@ -143,8 +143,10 @@ export class PgDriver implements SourceDriver {
     return boundaryPosition(res.rows[0]!.lsn);
   }
 
-  reached(checkpoint: Checkpoint | null, target: Position): boolean {
-    return checkpoint !== null && pgReached(checkpoint, target);
+  reached(checkpoint: CheckpointView | null, target: Position): boolean {
+    const at = checkpoint?.position;
+    if (checkpoint === null || checkpoint.snapshot !== undefined || at == null || at.kind !== 'pg') return false;
+    return coveredLsn(at) >= parseLsn(asPgPosition(target).lsn);
   }
 
   async killReplication({ slots, rng }: ReplicationTargets): Promise<string> {

@@ -25,13 +25,13 @@ test('describeSnapshot summarises table progress', () => {
     position: null,
     batchId: 'b',
     snapshot: {
-      startPosition: { kind: 'pg', lsn: '0/1', ackLsn: '0/1' },
-      consistent: true,
       tables: [
         { table: 'a.t', done: true, rows: 10 },
         { table: 'a.u', done: false, rows: 5 },
       ],
     },
   };
-  assert.equal(describeSnapshot(state), '1/2 tables, 15 rows copied');
+  assert.equal(describeSnapshot(state), '1/2 tables, 15 rows copied', 'a view kept by an older version lists every table');
+  state.checkpoint = { position: null, batchId: 'b', snapshot: { tables: [{ table: 'a.u', done: false, rows: 5 }], total: 200, done: 150, rows: 1_000 } };
+  assert.equal(describeSnapshot(state), '150/200 tables, 1000 rows copied');
 });
