@@ -3,7 +3,7 @@ import { createConnectors } from '../composition.js';
 import { ConfigError, NoPrimaryKeyError, TableNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
-import { pipelineHandle, queryStatus, resyncUpdate } from '../temporal/pipeline-contract.js';
+import { MAX_REPAIR_KEYS, pipelineHandle, queryStatus, resyncUpdate } from '../temporal/pipeline-contract.js';
 
 export interface ResyncOptions {
   /** Wait until the copies are done (or `timeoutMs` passed). */
@@ -18,15 +18,25 @@ export interface ResyncOptions {
  * streaming (see src/sources/backfill.ts). The tables are checked at the source first: each must
  * be one the pipeline replicates, exist, and have a primary key. Returns the request id.
  */
-export async function resyncTables(client: Client, spec: PipelineSpec, tables: string[], logger: Logger, opts: ResyncOptions): Promise<string> {
+export async function resyncTables(
+  client: Client,
+  spec: PipelineSpec,
+  tables: string[],
+  logger: Logger,
+  opts: ResyncOptions,
+  /** Per table, only these keys (see `ResyncInput.keys`); a table whose key types cannot be listed is copied whole. */
+  keys?: Record<string, string[][]>,
+): Promise<string> {
   if (tables.length === 0) throw new ConfigError('resync needs at least one table', `name tables as schema.table, e.g. ducktail resync ${spec.name} public.orders`);
-  await checkTables(spec, tables, logger);
+  const listable = await checkTables(spec, tables, logger);
+  const byKey = keys === undefined ? undefined : Object.fromEntries(Object.entries(keys).filter(([t, list]) => listable.has(t) && list.length <= MAX_REPAIR_KEYS));
   const handle = pipelineHandle(client, spec.name);
   // Notes already there are not this request's.
   const earlier = new Set((await queryStatus(handle).catch(() => null))?.schemaChanges ?? []);
   let reply;
   try {
-    reply = await handle.executeUpdate(resyncUpdate, { args: [{ tables }] });
+    reply = await handle.executeUpdate(resyncUpdate, { args: [{ tables, ...(byKey === undefined || Object.keys(byKey).length === 0 ? {} : { keys: byKey }) }] });
+    for (const t of tables) opts.say(byKey?.[t] !== undefined ? `${t}: re-syncing ${byKey[t]?.length ?? 0} keys` : `${t}: re-syncing the whole table`);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) {
       throw new ConfigError(`pipeline ${spec.name} is not running`, `start it (ducktail start ${spec.name}), then run the resync again`);
@@ -66,8 +76,15 @@ export async function resyncTables(client: Client, spec: PipelineSpec, tables: s
   }
 }
 
-/** Each table must be replicated by the pipeline, exist at the source, and have a primary key. */
-async function checkTables(spec: PipelineSpec, tables: string[], logger: Logger): Promise<void> {
+/** Key types whose text is the same in verify's output and at the source (so keys can be listed). */
+const LISTABLE_KEY = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|VARCHAR|UUID)$/;
+
+/**
+ * Each table must be replicated by the pipeline, exist at the source, and have a primary key.
+ * Returns the tables whose keys can be listed (integer, text or UUID key columns).
+ */
+async function checkTables(spec: PipelineSpec, tables: string[], logger: Logger): Promise<Set<string>> {
+  const listable = new Set<string>();
   const connectors = createConnectors({ logger });
   try {
     const report = await (await connectors.source(spec)).preflight();
@@ -84,9 +101,11 @@ async function checkTables(spec: PipelineSpec, tables: string[], logger: Logger)
       if (schema.primaryKey.length === 0) {
         throw new NoPrimaryKeyError(`${table} has no primary key, so it cannot be copied again in key order`, 'add a primary key at the source, or re-create the pipeline (teardown, then start) to copy everything again');
       }
+      if (schema.primaryKey.every((k) => LISTABLE_KEY.test(schema.columns.find((c) => c.name === k)?.duckType ?? ''))) listable.add(table);
     }
     await (await connectors.source(spec)).prepareResync(tables);
   } finally {
     await connectors.close();
   }
+  return listable;
 }

@@ -109,13 +109,19 @@ export async function runVerify(globals: GlobalOptions, pipeline: string, opts: 
     // --repair: the differing tables are copied again while the pipeline runs, then compared again.
     if (!opts.json) print(result);
     const differing = result.tables.filter((t) => !t.equal && t.error === null).map((t) => t.table);
+    // Tables whose every differing key is known get only those keys copied; the others are copied whole.
+    const keys = Object.fromEntries(
+      result.tables
+        .filter((t) => !t.equal && t.error === null && !t.truncated && t.ranges.every((r) => r.resolved) && t.differences.length > 0)
+        .map((t) => [t.table, t.differences.map((d) => d.key)]),
+    );
     out.stderr(`repairing: re-syncing ${differing.join(', ')} while the pipeline runs\n`);
     const client = await connectClient(globals, config);
     await resyncTables(client, spec, differing, logger, {
       wait: true,
       timeoutMs: 3_600_000,
       say: (line) => out.stderr(`${spec.name}: ${line}\n`),
-    });
+    }, keys);
     const after = await verify(differing);
     if (opts.json) out.stdout(`${JSON.stringify({ before: toReport(result, opts.sample), after: toReport(after, opts.sample) }, null, 2)}\n`);
     else {

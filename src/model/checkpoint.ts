@@ -20,7 +20,7 @@ export interface SnapshotProgress {
 }
 
 /** Why a table is copied again while streaming goes on. */
-export type BackfillReason = 'resync' | 'added';
+export type BackfillReason = 'resync' | 'added' | 'repair';
 
 /**
  * One table's incremental copy (see src/sources/backfill.ts): primary-key chunks read between two
@@ -38,6 +38,11 @@ export interface TableBackfill {
   estimate?: number;
   /** When the first chunk was read (ISO-8601), for progress. */
   startedAt?: string;
+  /**
+   * Only these keys (source text, primary-key order; `verify --repair`): read in one chunk, and in
+   * MERGE those the source no longer has end deleted. Absent: the whole table.
+   */
+  keys?: string[][];
 }
 
 /** Tables being copied again while streaming, one at a time in order, and the requests taken in. */
@@ -52,6 +57,8 @@ export interface BackfillRequest {
   id: string;
   tables: string[];
   reason: BackfillReason;
+  /** Per table: only these keys (see `TableBackfill.keys`). */
+  keys?: Record<string, string[][]>;
 }
 
 /**
@@ -100,7 +107,11 @@ export function checkpointView(checkpoint: Checkpoint): CheckpointView {
       rows: snap.tables.reduce((n, t) => n + t.rows, 0),
     };
   }
-  if (checkpoint.backfill !== undefined) view.backfill = checkpoint.backfill;
+  const backfill = checkpoint.backfill;
+  if (backfill !== undefined) {
+    // Keys to repair stay in DuckDB: the view says how many.
+    view.backfill = { ...backfill, tables: backfill.tables.map(({ keys, ...t }) => (keys === undefined ? t : { ...t, estimate: keys.length })) };
+  }
   return view;
 }
 

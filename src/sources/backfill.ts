@@ -74,7 +74,8 @@ export function withRequests(from: Checkpoint, requests: BackfillRequest[] | und
   for (const r of fresh) {
     for (const table of r.tables) {
       tables = tables.filter((t) => t.table !== table);
-      tables.push({ table, reason: r.reason, rows: 0, chunks: 0 });
+      const keys = r.keys?.[table];
+      tables.push({ table, reason: r.reason, rows: 0, chunks: 0, ...(keys === undefined ? {} : { keys, estimate: keys.length }) });
     }
   }
   return { ...from, backfill: { tables, accepted: [...accepted, ...fresh.map((r) => r.id)].slice(-20) } };
@@ -130,6 +131,9 @@ export interface ChunkRows {
 export class ChunkWindow {
   private open = false;
   private readonly pending = new Map<string, (string | null)[]>();
+  /** Keys the read returned, and keys changed between the watermarks. */
+  private readonly read = new Set<string>();
+  private readonly seen = new Set<string>();
   private readonly keyIdx: number[];
 
   constructor(
@@ -139,7 +143,11 @@ export class ChunkWindow {
   ) {
     const { schema } = chunk;
     this.keyIdx = schema.primaryKey.map((k) => schema.columns.findIndex((c) => c.name === k));
-    for (const row of chunk.rows) this.pending.set(JSON.stringify(this.keyIdx.map((i) => row[i] ?? null)), row);
+    for (const row of chunk.rows) {
+      const key = JSON.stringify(this.keyIdx.map((i) => row[i] ?? null));
+      this.pending.set(key, row);
+      this.read.add(key);
+    }
   }
 
   get table(): string {
@@ -154,7 +162,25 @@ export class ChunkWindow {
   /** The low watermark arrived: begins the copy in the batch when it is the table's first chunk. */
   low(sink: BatchSink): void {
     this.open = true;
-    if (this.entry.chunks === 0 && this.entry.lastKey === undefined) sink.beginBackfill(this.table, this.chunk.schema.primaryKey);
+    if (this.entry.keys === undefined && this.entry.chunks === 0 && this.entry.lastKey === undefined) sink.beginBackfill(this.table, this.chunk.schema.primaryKey);
+  }
+
+  /** True when the table's copy ends with this chunk and rows never seen since it began must go (whole-table copies). */
+  get endsCopy(): boolean {
+    return this.chunk.last && this.entry.keys === undefined;
+  }
+
+  /**
+   * A repair of listed keys: those the source did not return and no change touched between the
+   * watermarks no longer exist at the source (as values in column order, key columns only).
+   */
+  gone(): (string | null | undefined)[][] {
+    const keys = this.entry.keys;
+    if (keys === undefined) return [];
+    const { schema } = this.chunk;
+    return keys
+      .filter((k) => !this.read.has(JSON.stringify(k)) && !this.seen.has(JSON.stringify(k)))
+      .map((k) => schema.columns.map((_, i) => (this.keyIdx.includes(i) ? k[this.keyIdx.indexOf(i)] : undefined)));
   }
 
   /**
@@ -164,13 +190,20 @@ export class ChunkWindow {
   touched(schema: TableSchema, values: readonly (string | null | undefined)[], oldKey?: readonly (string | null)[]): void {
     if (!this.open) return;
     const idx = schema === this.chunk.schema ? this.keyIdx : schema.primaryKey.map((k) => schema.columns.findIndex((c) => c.name === k));
-    this.pending.delete(JSON.stringify(idx.map((i) => values[i] ?? null)));
-    if (oldKey !== undefined) this.pending.delete(JSON.stringify(oldKey));
+    const key = JSON.stringify(idx.map((i) => values[i] ?? null));
+    this.pending.delete(key);
+    this.seen.add(key);
+    if (oldKey !== undefined) {
+      this.pending.delete(JSON.stringify(oldKey));
+      this.seen.add(JSON.stringify(oldKey));
+    }
   }
 
-  /** A truncate of the table while open: nothing read before it is left. */
+  /** A truncate of the table while open: nothing read before it is left (and the truncate deleted every listed key). */
   truncated(): void {
-    if (this.open) this.pending.clear();
+    if (!this.open) return;
+    this.pending.clear();
+    for (const k of this.entry.keys ?? []) this.seen.add(JSON.stringify(k));
   }
 
   /** The rows to write at the high watermark. */

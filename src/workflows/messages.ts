@@ -13,7 +13,15 @@ export const statusQuery = defineQuery<PipelineStatus>('status');
 export interface ResyncInput {
   /** Source tables, `schema.table` (`database.table` for MySQL/MariaDB). */
   tables: string[];
+  /**
+   * MERGE only: per table, copy only these primary keys (source text, key order; at most
+   * `MAX_REPAIR_KEYS`), and delete those the source no longer has (`verify --repair`).
+   */
+  keys?: Record<string, string[][]>;
 }
+
+/** Keys a repair of one table may list; more differing keys re-sync the whole table. */
+export const MAX_REPAIR_KEYS = 1_000;
 
 export interface ResyncReply {
   /** The request's id (status shows its progress once taken in). */

@@ -14,7 +14,7 @@ import {
 import type { PipelineActivities } from '../activities/activity-types.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { BatchSummary } from '../model/batch.js';
-import { pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput } from './messages.js';
+import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
 import {
   addCounts,
   batchesPerRun as batchesPerRunOf,
@@ -85,16 +85,22 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   );
   setHandler(
     resyncUpdate,
-    ({ tables }) => {
+    ({ tables, keys }) => {
       const id = uuid4();
-      (state.backfillRequests ??= []).push({ id, tables, reason: 'resync' });
+      (state.backfillRequests ??= []).push({ id, tables, reason: keys === undefined ? 'resync' : 'repair', ...(keys === undefined ? {} : { keys }) });
       return { id, tables };
     },
     {
-      validator: ({ tables }) => {
+      validator: ({ tables, keys }: ResyncInput) => {
         if (!Array.isArray(tables) || tables.length === 0) throw new Error('name at least one table to re-sync');
         const bad = tables.filter((t) => typeof t !== 'string' || !/^[^.]+\..+$/.test(t));
         if (bad.length > 0) throw new Error(`table names must be schema.table: ${bad.map((t) => JSON.stringify(t)).join(', ')}`);
+        if (keys === undefined) return;
+        if (spec.mode !== 'merge') throw new Error('keys can be repaired in MERGE pipelines only: re-sync whole tables');
+        for (const [table, list] of Object.entries(keys)) {
+          if (!tables.includes(table)) throw new Error(`keys given for ${table}, which is not among the tables`);
+          if (!Array.isArray(list) || list.length > MAX_REPAIR_KEYS) throw new Error(`${table}: at most ${MAX_REPAIR_KEYS} keys; re-sync the whole table instead`);
+        }
       },
     },
   );

@@ -241,6 +241,9 @@ export function describeVerifyE2E(f: VerifySourceFixture): void {
       assert.equal(after.equal, true, JSON.stringify(after));
       assert.deepEqual(after.tables.map((t) => t.table).sort(), ['comp', 'items', 'types'].map(table));
       assert.match(r.stderr, /repairing: re-syncing/);
+      // Only the differing keys are copied (and the extra one deleted), not the tables.
+      assert.match(r.stderr, new RegExp(`${table('items')}: re-syncing 2 keys`));
+      assert.match(r.stderr, new RegExp(`${table('comp')}: re-syncing 1 keys`));
       const again = await verify(f.names.merge);
       assert.equal(again.code, 0, again.stderr + again.stdout);
     });

@@ -79,7 +79,11 @@ export async function captureStream(
       const staged = sink.write({ ...base, op: 'snapshot', seq: ++seq, values });
       if (staged !== undefined) await staged;
     }
-    if (window.chunk.last) sink.endBackfill(window.table, shape.primaryKey, base.position, base.commitTs);
+    for (const values of window.gone()) {
+      const staged = sink.write({ ...base, op: 'delete', seq: ++seq, values });
+      if (staged !== undefined) await staged;
+    }
+    if (window.endsCopy) sink.endBackfill(window.table, shape.primaryKey, base.position, base.commitTs);
     chunks.done = window.done(new Date().toISOString());
     chunks.window = null;
     return 'ok';

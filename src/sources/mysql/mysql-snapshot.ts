@@ -145,19 +145,33 @@ function afterKey({ schema, kinds }: MappedTable, last: (string | null)[] | unde
  * The next rows of a table after `lastKey` in primary-key order (an incremental copy's chunk, see
  * src/sources/backfill.ts), read now in their own statement, as the stream's events carry them.
  */
-export async function readBackfillChunk(conn: Connection, mapped: MappedTable, lastKey: (string | null)[] | undefined, limit: number): Promise<ChunkRows> {
+export async function readBackfillChunk(
+  conn: Connection,
+  mapped: MappedTable,
+  lastKey: (string | null)[] | undefined,
+  limit: number,
+  /** Only these keys (a repair), all in one chunk. */
+  keys?: string[][],
+): Promise<ChunkRows> {
   const { schema, kinds } = mapped;
   const pk = schema.primaryKey;
   const pkIdx = pk.map((k) => schema.columns.findIndex((c) => c.name === k));
   const params: unknown[] = [];
+  const listed = keys === undefined || keys.length === 0 ? null : keys;
+  let where: string;
+  if (listed === null) where = afterKey(mapped, lastKey, params);
+  else {
+    for (const k of listed) k.forEach((v, j) => params.push(keyParam(kinds[pkIdx[j]!]!, v)));
+    where = ` WHERE (${pk.map(quoteIdent).join(', ')}) IN (${listed.map(() => `(${pk.map(() => '?').join(', ')})`).join(', ')})`;
+  }
   const sql =
     `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTable(schema.table)}` +
-    `${afterKey(mapped, lastKey, params)} ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
+    `${where} ORDER BY ${pk.map(quoteIdent).join(', ')}${listed === null ? ` LIMIT ${limit}` : ''}`;
   const [raw] = await coreOf(conn).promise().query({ sql, values: params, rowsAsArray: true, typeCast: rawValues });
   const rows = (raw as unknown[][]).map((r) => kinds.map((k, i) => fromSnapshot(k, r[i])));
   const last = rows.at(-1);
-  const chunk: ChunkRows = { schema, rows, lastKey: last === undefined ? lastKey : pkIdx.map((i) => last[i] ?? null), last: rows.length < limit };
-  if (lastKey === undefined) {
+  const chunk: ChunkRows = { schema, rows, lastKey: last === undefined ? lastKey : pkIdx.map((i) => last[i] ?? null), last: listed !== null || rows.length < limit };
+  if (lastKey === undefined && listed === null) {
     const dot = schema.table.indexOf('.');
     const est = await queryRows<{ n: number | string | null }>(conn, 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [
       schema.table.slice(0, dot),

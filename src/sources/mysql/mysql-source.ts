@@ -179,7 +179,7 @@ export class MysqlSource implements SourceConnector {
     const emit = (mark: 'low' | 'high'): Promise<unknown> =>
       conn.query(`INSERT INTO ${marks} (pipeline, chunk, mark) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE chunk = VALUES(chunk), mark = VALUES(mark)`, [this.spec.name, id, mark]);
     await emit('low');
-    const chunk = await readBackfillChunk(conn, mapTable(entry.table, info.columns, info.primaryKey), entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX));
+    const chunk = await readBackfillChunk(conn, mapTable(entry.table, info.columns, info.primaryKey), entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX), entry.keys);
     await emit('high');
     this.chunks.window = new ChunkWindow(id, entry, chunk);
     return null;

@@ -156,7 +156,11 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       const outcome = await write(shape, 'snapshot', () => ({ values: row }));
       if (outcome === 'skipped' || outcome === 'split') throw new Error(`${window.table}: a copied row could not be written at its watermark (${outcome})`);
     }
-    if (window.chunk.last) {
+    for (const values of window.gone()) {
+      const outcome = await write(shape, 'delete', () => ({ values }));
+      if (outcome === 'skipped' || outcome === 'split') throw new Error(`${window.table}: a repaired key could not be deleted at its watermark (${outcome})`);
+    }
+    if (window.endsCopy) {
       const txn = cursor.txn;
       sink.endBackfill(window.table, shape.schema.primaryKey, txn?.commitLsn ?? to.lsn, txn?.commitTs ?? null);
     }

@@ -155,6 +155,8 @@ export async function readBackfillChunk(
   table: string,
   lastKey: (string | null)[] | undefined,
   limit: number,
+  /** Only these keys (a repair), all in one chunk. */
+  keys?: string[][],
 ): Promise<{ built: PgTable; chunk: ChunkRows } | { missing: string }> {
   const { schema, name } = splitTableName(table);
   const found = await catalog.table(schema, name);
@@ -165,10 +167,17 @@ export async function readBackfillChunk(
   const keyIdx = found.primaryKey.map((k) => found.columns.findIndex((c) => c.name === k));
   const keyCols = found.primaryKey.map(quoteIdent).join(', ');
   const casts = await Promise.all(keyIdx.map((i, n) => catalog.formatType(found.columns[i]?.typeOid ?? 0, -1).then((t) => `$${n + 1}::${t}`)));
-  const after = lastKey === undefined ? '' : `WHERE (${keyCols}) > (${casts.join(', ')})`;
+  const types = casts.map((c) => c.slice(c.indexOf('::')));
+  const listed = keys === undefined || keys.length === 0 ? null : keys;
+  const where =
+    listed !== null
+      ? `WHERE (${keyCols}) IN (${listed.map((_, r) => `(${types.map((t, n) => `$${r * types.length + n + 1}${t}`).join(', ')})`).join(', ')})`
+      : lastKey === undefined
+        ? ''
+        : `WHERE (${keyCols}) > (${casts.join(', ')})`;
   const res = await client.query<string[]>({
-    text: `SELECT ${cols} FROM ${quoteTable(schema, name)} ${after} ORDER BY ${keyCols} LIMIT ${limit}`,
-    values: lastKey ?? [],
+    text: `SELECT ${cols} FROM ${quoteTable(schema, name)} ${where} ORDER BY ${keyCols}${listed === null ? ` LIMIT ${limit}` : ''}`,
+    values: listed?.flat() ?? lastKey ?? [],
     rowMode: 'array',
     types: TEXT_TYPES,
   });
@@ -177,8 +186,8 @@ export async function readBackfillChunk(
     const v = row[i];
     return v === null || v === undefined ? null : c.convert(v);
   }));
-  const chunk: ChunkRows = { schema: built.schema, rows, lastKey: last === undefined ? lastKey : keyIdx.map((i) => last[i] ?? null), last: res.rows.length < limit };
-  if (lastKey === undefined) {
+  const chunk: ChunkRows = { schema: built.schema, rows, lastKey: last === undefined ? lastKey : keyIdx.map((i) => last[i] ?? null), last: listed !== null || res.rows.length < limit };
+  if (lastKey === undefined && listed === null) {
     const est = await client.query<{ n: string }>('SELECT GREATEST(reltuples, 0)::bigint::text AS n FROM pg_class WHERE oid = $1', [found.oid]);
     chunk.estimate = Math.max(Number(est.rows[0]?.n ?? 0), res.rows.length);
   }

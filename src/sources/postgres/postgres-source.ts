@@ -236,7 +236,7 @@ export class PostgresSource implements SourceConnector {
       this.log.info({ table: entry.table }, 'a transaction keeps writing the table being copied: the next chunk waits for it');
       return null;
     }
-    const read = await readBackfillChunk(client, catalog, entry.table, entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX));
+    const read = await readBackfillChunk(client, catalog, entry.table, entry.lastKey, Math.min(this.spec.snapshot.chunkRows, BACKFILL_CHUNK_MAX), entry.keys);
     if ('missing' in read) return read.missing;
     await emit('high');
     this.chunks.window = new ChunkWindow(id, entry, read.chunk);

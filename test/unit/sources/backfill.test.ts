@@ -39,6 +39,19 @@ describe('incremental copies (backfill)', () => {
     assert.deepEqual(w.done('2026-01-01T00:00:00.000Z'), { table: 'public.t', rows: 4, lastKey: ['4'], last: false, startedAt: '2026-01-01T00:00:00.000Z' });
   });
 
+  test('a repair of listed keys deletes those the source did not return and no change touched, and ends no copy', () => {
+    const entry = { table: 'public.t', reason: 'repair' as const, rows: 0, chunks: 0, keys: [['1'], ['2'], ['3'], ['4']] };
+    const w = new ChunkWindow('c3', entry, { schema, rows: [['a', '1']], lastKey: undefined, last: true });
+    const s = sink();
+    w.low(s);
+    assert.deepEqual(s.begun, [], 'a repair remembers no unseen keys');
+    w.touched(streamed, ['2', 'x']); // changed meanwhile: the stream says what it is
+    assert.deepEqual(w.gone(), [[undefined, '3'], [undefined, '4']], 'keys 3 and 4 are gone at the source');
+    assert.equal(w.endsCopy, false);
+    w.truncated();
+    assert.deepEqual(w.gone(), [], 'after a truncate the stream has deleted them all');
+  });
+
   test('later chunks do not begin the copy again', () => {
     const s = sink();
     new ChunkWindow('c2', { table: 'public.t', reason: 'resync', rows: 4, chunks: 1, lastKey: ['4'] }, { schema, rows: [], lastKey: ['4'], last: true }).low(s);
