@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
-import { PrivilegeError } from '../../errors.js';
+import { PrivilegeError, SourceSettingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/checkpoint.js';
@@ -60,6 +60,8 @@ export class PostgresSource implements SourceConnector {
   private chunkBusyUntil = 0;
   /** The publication was checked against this spec's tables (once per connector: a changed spec makes a new one). */
   private published = false;
+  /** The stream carries logical decoding messages (PostgreSQL 14+): DDL shapes and re-sync watermarks. */
+  private messages = false;
   private durableAck = 0n;
   private seeded = false;
 
@@ -146,6 +148,9 @@ export class PostgresSource implements SourceConnector {
 
   async prepareResync(tables: string[]): Promise<void> {
     const { client } = await this.connection();
+    if (!(await hasStreamMessages(client))) {
+      throw new SourceSettingError('re-syncing a table needs PostgreSQL 14 or newer (its watermarks are logical decoding messages)', 'upgrade the source, or copy everything again with teardown + start');
+    }
     for (const table of tables) {
       const { schema, name } = splitTableName(table);
       const res = await client.query<{ ok: boolean }>(
@@ -224,6 +229,7 @@ export class PostgresSource implements SourceConnector {
    */
   private async startChunk(entry: TableBackfill): Promise<string | null> {
     const { client, catalog } = await this.connection();
+    if (!this.messages) return 'a re-sync needs PostgreSQL 14 or newer (its watermarks are logical decoding messages)';
     const id = randomUUID();
     const emit = (mark: 'low' | 'high'): Promise<unknown> =>
       client.query('SELECT pg_logical_emit_message(true, $1, $2)', [WATERMARK_PREFIX, watermarkText({ chunk: id, mark })]);
@@ -307,7 +313,8 @@ export class PostgresSource implements SourceConnector {
       for (const change of await ensurePublication(client, this.source.publication, this.selection, await listSelectedTables(client, this.selection))) this.log.info(change);
       this.published = true;
     }
-    const messages = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0) >= 140000;
+    const messages = await hasStreamMessages(client);
+    this.messages = messages;
     this.ddlTrigger = messages && (await ddlTriggerInstalled(client));
     this.stream = await PgReplicationStream.open(
       { client: this.clientConfig(), slot: this.source.slot, publication: this.source.publication, logger: this.log, messages },
@@ -410,4 +417,10 @@ export class PostgresSource implements SourceConnector {
     this.exported = null;
     await ex?.holder.end().catch(() => undefined);
   }
+}
+
+/** True when pgoutput can carry logical decoding messages (PostgreSQL 14+). */
+async function hasStreamMessages(client: pg.Client): Promise<boolean> {
+  const res = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  return Number(res.rows[0]?.v ?? 0) >= 140000;
 }
