@@ -9,7 +9,7 @@ import type { BatchSink, CaptureContext } from '../source-connector.js';
 import { coreOf, quoteIdent, quoteTable, queryRows, readBinlogEnd } from './mysql-connection.js';
 import { asMysqlPosition, formatEventPosition } from './mysql-position.js';
 import type { MappedTable, ValueKind } from './mysql-types.js';
-import { fromSnapshot } from './mysql-values.js';
+import { fromSnapshot, snapshotColumn } from './mysql-values.js';
 
 /**
  * Opens a consistent-snapshot transaction on `conn` and returns the binlog position it matches.
@@ -96,7 +96,7 @@ async function readChunk(input: SnapshotChunkInput, mapped: MappedTable, progres
   const pk = schema.primaryKey;
   const pkIdx = pk.map((k) => schema.columns.findIndex((c) => c.name === k));
   const params: unknown[] = [];
-  let sql = `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTable(schema.table)}`;
+  let sql = `SELECT ${schema.columns.map((c, i) => snapshotColumn(kinds[i]!, quoteIdent(c.name))).join(', ')} FROM ${quoteTable(schema.table)}`;
   if (pk.length > 0) {
     sql += `${afterKey(mapped, progress.lastKey, params)} ORDER BY ${pk.map(quoteIdent).join(', ')} LIMIT ${limit}`;
   } else {
@@ -165,7 +165,7 @@ export async function readBackfillChunk(
     where = ` WHERE (${pk.map(quoteIdent).join(', ')}) IN (${listed.map(() => `(${pk.map(() => '?').join(', ')})`).join(', ')})`;
   }
   const sql =
-    `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTable(schema.table)}` +
+    `SELECT ${schema.columns.map((c, i) => snapshotColumn(kinds[i]!, quoteIdent(c.name))).join(', ')} FROM ${quoteTable(schema.table)}` +
     `${where} ORDER BY ${pk.map(quoteIdent).join(', ')}${listed === null ? ` LIMIT ${limit}` : ''}`;
   const [raw] = await coreOf(conn).promise().query({ sql, values: params, rowsAsArray: true, typeCast: rawValues });
   const rows = (raw as unknown[][]).map((r) => kinds.map((k, i) => fromSnapshot(k, r[i])));

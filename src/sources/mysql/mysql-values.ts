@@ -32,6 +32,8 @@ export function fromBinlog(kind: ValueKind, v: unknown): string | null {
 /** Converts one snapshot value (raw text-protocol bytes, or a geometry shape). */
 export function fromSnapshot(kind: ValueKind, v: unknown): string | null {
   if (v === null || v === undefined) return null;
+  // Read as DOUBLE (see `snapshotColumn`): the float32 value exactly, then its shortest text, as from the binlog.
+  if (kind === 'float') return float32Text(Math.fround(Number(Buffer.isBuffer(v) ? v.toString('utf8') : asText(v))));
   if (Buffer.isBuffer(v)) {
     const raw = kind === 'binary' || kind === 'bit' || (kind === 'other' && !isUtf8(v));
     return raw ? fromBytes(kind, v) : fromText(kind, v.toString('utf8'));
@@ -138,4 +140,12 @@ function asText(v: unknown): string {
 
 function isUtf8(b: Buffer): boolean {
   return Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+/**
+ * A column as a snapshot selects it. The text protocol prints FLOAT with 6 significant digits
+ * (1.2345678 comes out 1.23457): FLOAT is read as DOUBLE, which holds the stored float32 exactly.
+ */
+export function snapshotColumn(kind: ValueKind, quoted: string): string {
+  return kind === 'float' ? `CAST(${quoted} AS DOUBLE)` : quoted;
 }
