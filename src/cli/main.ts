@@ -9,6 +9,7 @@ import { reconfigurePipeline, startPipeline, waitUntilStarted, START_WAIT_MS } f
 import { formatStatus, readStatuses } from './status.js';
 import { stopPipeline } from './stop.js';
 import { resyncTables } from './resync.js';
+import { runQuery, type QueryOptions } from './query.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
 import { teardownPipeline } from './teardown.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
@@ -204,6 +205,18 @@ program
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
     });
+  });
+
+program
+  .command('query')
+  .description('run read-only SQL on a pipeline\'s DuckDB file with the bundled DuckDB, while the pipeline runs')
+  .argument('<sql>')
+  .option('--pipeline <name>', 'whose DuckDB file (needed when the config has several files)')
+  .option('--json', 'print rows as JSON objects', false)
+  .option('--csv', 'print CSV with a header', false)
+  .action(async (sql: string, opts: QueryOptions) => {
+    const config = await loadConfig(globals().config);
+    process.stdout.write(`${await runQuery(config, sql, opts)}\n`);
   });
 
 program

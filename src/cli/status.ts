@@ -142,7 +142,7 @@ function formatRow(row: PipelineStatusRow): string {
     lines.push(`${row.pipeline}: ${row.execution.toLowerCase().replace('_', ' ')} (workflow ${row.workflow})`);
   } else {
     lines.push(
-      `${row.pipeline}: ${s.phase}${s.paused ? ' (paused)' : ''} — ${row.execution.toLowerCase()} workflow ${row.workflow}`,
+      `${row.pipeline}: ${s.phase}${s.paused && s.phase !== 'paused' ? ' (paused)' : ''} — ${row.execution.toLowerCase()} workflow ${row.workflow}`,
       `  ${s.source} → ${s.destination} [${s.mode}]`,
       `  position ${s.position ?? '-'}   lag ${formatLag(s)}   batches ${s.batches}   changes ${s.events}`,
     );

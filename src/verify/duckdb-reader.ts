@@ -29,6 +29,8 @@ const RETRY_MS = 100;
 export interface PinnedFile {
   /** Rows as arrays of JSON values. */
   rows(sql: string, params?: DuckDBValue[]): Promise<Json[][]>;
+  /** Column names and rows as arrays of JSON values. */
+  table(sql: string): Promise<{ columns: string[]; rows: Json[][] }>;
   runner: SqlRunner;
 }
 
@@ -90,6 +92,10 @@ export class DuckReader {
     return this.withConnection((connection, catalog) =>
       work({
         rows: async (sql, params) => (await connection.runAndReadAll(sql, params)).getRowsJson(),
+        table: async (sql) => {
+          const reader = await connection.runAndReadAll(sql);
+          return { columns: reader.columnNames(), rows: reader.getRowsJson() };
+        },
         runner: {
           catalog,
           async run(sql, params) {

@@ -230,6 +230,21 @@ describe('ducktail resync (real PostgreSQL, DuckDB, Temporal, worker process)', 
     const before = (await queryStatus(pipelineHandle(client, 'e2e_rs_add'))).counts['e2e_rs.other']?.update ?? 0;
     const copied = await waitForStatus(client, 'e2e_rs_add', 'the added table copied', (s) => (s.backfillRequests ?? []).length === 0 && s.backfillProgress === undefined && (s.counts['e2e_rs.added']?.snapshot ?? 0) > 0, 180_000);
     assert.ok((copied.counts['e2e_rs.other']?.update ?? 0) > before, 'the other table kept streaming during the copy');
+
+    // ducktail query reads the file while the pipeline keeps loading (the writer still writes).
+    const table = await cli(['query', 'SELECT count(*) AS live FROM e2e_rs.added WHERE NOT __deleted']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /│ live +│|\| live +\||live/);
+    assert.match(table.stdout, /1 row$/m);
+    const json = await cli(['query', '--pipeline', 'e2e_rs_add', '--json', "SELECT id, v FROM e2e_rs.added WHERE id <= 3 AND NOT __deleted ORDER BY id"]);
+    assert.equal(json.code, 0, json.stderr);
+    const got = JSON.parse(json.stdout) as { id: number; v: number }[];
+    assert.ok(got.length > 0 && got.every((r) => typeof r.id === 'number' && typeof r.v === 'number'), json.stdout);
+    const csv = await cli(['query', '--csv', "SELECT 'a,b' AS x, 1 AS n"]);
+    assert.equal(csv.stdout, 'x,n\n"a,b",1\n');
+    const write = await cli(['query', 'DELETE FROM e2e_rs.added']);
+    assert.equal(write.code, 1, 'a query that writes is refused');
+    assert.match(write.stderr, /query only reads/);
     writing = false;
     await writer;
 
