@@ -12,6 +12,8 @@ export interface PreparePipelineResult {
   checkpoint: CheckpointView;
   warnings: string[];
   tables: string[];
+  /** The spec validated, with defaults filled: the workflow runs on it (its input may have been typed into the UI). Absent from older versions. */
+  spec?: PipelineSpec;
 }
 
 /** A capture starts from the checkpoint stored in DuckDB (the durable one), so its input carries none. */

@@ -49,10 +49,10 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   }
 
   return {
-    preparePipeline: ({ spec }: PreparePipelineInput): Promise<PreparePipelineResult> =>
+    preparePipeline: (input: PreparePipelineInput): Promise<PreparePipelineResult> =>
       asActivity(async () => {
-        // Workflow input may have been typed into the Temporal UI: check it before using it.
-        parsePipelineSpec(spec);
+        // Workflow input may have been typed into the Temporal UI: check it, and run on it validated, defaults filled.
+        const spec = parsePipelineSpec(input.spec);
         await readAheads.drop(spec.name); // a new run: nothing may read the source meanwhile
         // -- destination preflight (issue 6): a bad DuckDB path fails here, clearly and non-retryably,
         // before the source is touched (no slot or publication is created for it).
@@ -65,7 +65,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
         for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
-        return { checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table) };
+        return { checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table), spec };
       }),
 
     captureBatch: ({ spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> =>

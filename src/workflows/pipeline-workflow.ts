@@ -167,6 +167,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     if (state.checkpoint === null) {
       const prepared = await step('preparePipeline', () => preparePipeline({ spec }));
       if (prepared !== 'stale') {
+        if (prepared.spec !== undefined) spec = prepared.spec;
         state.checkpoint = prepared.checkpoint;
         state.warnings = prepared.warnings;
       }
