@@ -25,7 +25,7 @@ const SCHEMA = `e2e_rw_${RUN}`;
 const TQ = `e2e-reader-wait-${RUN}`;
 const ROWS = 5000;
 /** Steady load: a transaction of 50 updates + 20 inserts every 100 ms, ~700 changes/s (the rate of the 66 s report). */
-const LOAD_MS = Number(process.env.DUCKTAIL_READER_TEST_SECONDS ?? 45) * 1000;
+const LOAD_MS = Number(process.env.DUCKTAIL_READER_TEST_SECONDS ?? 25) * 1000;
 
 /** The user's polling client in its own process (see test/helpers/duckdb-poller.ts). */
 function startReader(file: string): { child: ChildProcess; stats: Promise<PollerStats> } {
