@@ -34,7 +34,9 @@ const { preparePipeline, sourcePosition } = proxyActivities<PipelineActivities>(
 
 const { captureBatch, loadBatch } = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '20s',
+  // A worker that dies mid-batch is noticed this long after its last heartbeat; another attempt
+  // (on any worker of the queue) then starts from the durable checkpoint.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
