@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Connection } from 'mysql2/promise';
@@ -10,6 +12,7 @@ import { pauseSignal, pipelineHandle, resumeSignal } from '../../src/temporal/pi
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { binlogEnd, MY_E2E_DB, myConnect, mysqlSpec, RUN_ID } from '../helpers/mysql.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
+import { findTemporalCli } from '../../src/temporal/dev-server.js';
 import { pgSpec, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -87,6 +90,13 @@ describe('retention guard: what the source keeps for a pipeline (real PostgreSQL
     const handle = pipelineHandle(client(), name);
     await handle.cancel();
     assert.equal((await handle.result()).phase, 'stopped');
+    // Replayed by test/integration/workflow-replay.test.ts: observations while paused, cancelled by resume, a park from one, stop while parked.
+    if (process.env.DUCKTAIL_RECORD_HISTORY === '1') {
+      const cli = findTemporalCli();
+      assert.ok(cli !== undefined, 'recording needs the temporal CLI (npm run setup)');
+      const shown = execFileSync(cli, ['workflow', 'show', '--workflow-id', 'ducktail-e2e_rg', '--address', h.server.address, '--output', 'json']);
+      await writeFile(new URL('../fixtures/histories/pipeline-paused-observed-parked.json', import.meta.url), shown);
+    }
     await teardownPipeline(client(), spec, pino({ level: 'warn' }));
     await h.pgc.query(`INSERT INTO e2e_rg.t VALUES (20011, 'after')`);
     await startPipelineWorkflow(client(), TQ, spec);
