@@ -2,6 +2,7 @@ import type { BatchSummary, OpCounts } from '../model/batch.js';
 import type { BackfillRequest, CheckpointView } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
+import type { SourceRetention } from '../model/retention.js';
 
 export interface PreparePipelineInput {
   spec: PipelineSpec;
@@ -36,6 +37,8 @@ export interface CaptureBatchResult {
   position: string | null;
   /** Log bytes between the durable position and the source's end of log, when known. */
   lagBytes: number | null;
+  /** What the source keeps for the pipeline from the durable checkpoint on; null when it cannot tell now. Absent from older versions. */
+  retention?: SourceRetention | null;
 }
 
 export interface LoadBatchInput {
@@ -57,10 +60,25 @@ export interface SourcePositionInput {
   spec: PipelineSpec;
 }
 
+export interface ObserveSourceInput {
+  spec: PipelineSpec;
+  /** Wait this long first (heartbeating; a cancel ends the wait). */
+  waitMs: number;
+  /** The commit time of the last change loaded, when known (tells the age of the oldest binlog needed). */
+  loadedCommitTs?: string | null;
+}
+
+export interface ObserveSourceResult {
+  /** What the source keeps for the pipeline from its durable checkpoint on; null when it cannot tell now. */
+  retention: SourceRetention | null;
+}
+
 /** The activity functions as the workflow sees them (implemented in create-activities.ts). */
 export interface PipelineActivities {
   preparePipeline(input: PreparePipelineInput): Promise<PreparePipelineResult>;
   captureBatch(input: CaptureBatchInput): Promise<CaptureBatchResult>;
   loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>;
   sourcePosition(input: SourcePositionInput): Promise<Position>;
+  /** Measures what the source keeps for a paused pipeline (see `observeSource`). */
+  observeSource(input: ObserveSourceInput): Promise<ObserveSourceResult>;
 }

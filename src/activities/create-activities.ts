@@ -17,11 +17,13 @@ import type {
   CaptureBatchResult,
   LoadBatchInput,
   LoadBatchResult,
+  ObserveSourceInput,
   PipelineActivities,
   PreparePipelineInput,
   PreparePipelineResult,
   SourcePositionInput,
 } from './activity-types.js';
+import { observeSource, readRetention } from './observe-source.js';
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
@@ -84,6 +86,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           checkpoint: checkpointView(checkpoint),
           position: checkpoint.position === null ? null : source.describe(checkpoint.position),
           lagBytes: await lag(source, checkpoint),
+          retention: await readRetention(source, checkpoint, logger.child({ pipeline: spec.name })),
         };
         if (until != null && checkpoint.snapshot === undefined && source.reached(checkpoint, until)) {
           await adopted?.discard();
@@ -165,5 +168,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
 
     sourcePosition: ({ spec }: SourcePositionInput) =>
       asActivity(async () => (await connectors.source(spec)).currentPosition()),
+
+    observeSource: (input: ObserveSourceInput) => asActivity(() => observeSource(input, connectors, logger)),
   };
 }

@@ -3,6 +3,8 @@ import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineStatus } from '../workflows/pipeline-state.js';
 import { queryStatus, workflowId } from '../temporal/pipeline-contract.js';
+import { formatBytes } from '../util/bytes.js';
+import { formatDuration } from '../util/duration.js';
 
 /**
  * An activity of the pipeline that has failed and is being retried by Temporal. A retryable
@@ -149,6 +151,7 @@ function formatRow(row: PipelineStatusRow): string {
     for (const [table, ops] of Object.entries(s.counts)) {
       lines.push(`  ${table}: ${Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ')}`);
     }
+    lines.push(...formatRetention(s));
     if (s.snapshotProgress !== undefined) lines.push(`  snapshot: ${s.snapshotProgress}`);
     if (s.backfillProgress !== undefined) lines.push(`  re-sync: ${s.backfillProgress}`);
     if (s.lastError !== null) lines.push(indent(`  last error (${s.lastError.at}) ${s.lastError.type}: ${s.lastError.message}`));
@@ -164,15 +167,28 @@ function indent(text: string): string {
   return text.replace(/\n/g, '\n    ');
 }
 
+/**
+ * What the source keeps for the pipeline, and its warnings:
+ * `source retains: 12.3 MiB of WAL (warn at 1.00 GiB)`, then `WARNING: …` lines. Nothing until measured.
+ */
+export function formatRetention(s: Pick<PipelineStatus, 'retention' | 'retentionWarnBytes'>): string[] {
+  const r = s.retention;
+  if (r == null) return [];
+  const notes: string[] = [];
+  if (s.retentionWarnBytes !== undefined) notes.push(`warn at ${formatBytes(s.retentionWarnBytes)}`);
+  if (r.walStatus !== undefined) notes.push(`wal_status ${r.walStatus}`);
+  if (r.safeWalBytes !== undefined) notes.push(`lost after ${formatBytes(r.safeWalBytes)} more WAL`);
+  if (r.binlogExpirySeconds !== undefined) notes.push(`binlog expiry ${formatDuration(r.binlogExpirySeconds)}`);
+  if (r.purgeInSeconds !== undefined) notes.push(r.purgeInSeconds === 0 ? 'may be purged at the next rotation' : `may be purged in ${formatDuration(r.purgeInSeconds)}`);
+  const from = r.oldestBinlog === undefined ? '' : ` from ${r.oldestBinlog}`;
+  const amount = r.bytes === null ? `? (${r.log} retained cannot be told now)` : `${formatBytes(r.bytes)} of ${r.log}${from}`;
+  return [`  source retains: ${amount}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`, ...r.warnings.map((w) => `  WARNING: ${w}`)];
+}
+
 function formatLag(s: PipelineStatus): string {
   const bytes = s.lagBytes === null ? '?' : formatBytes(s.lagBytes);
   const secs = s.lagSeconds === null ? '?' : `${s.lagSeconds.toFixed(1)} s`;
   return `${bytes} / ${secs}`;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+export { formatBytes };

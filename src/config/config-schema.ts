@@ -59,6 +59,13 @@ const snapshotSchema = z
   })
   .prefault({});
 
+const retentionSchema = z
+  .strictObject({
+    warnBytes: z.number().int().min(0).default(1024 ** 3),
+    checkSeconds: z.number().int().min(5).max(3600).default(60),
+  })
+  .prefault({});
+
 export const pipelineSchema = z.strictObject({
   name: pipelineName,
   source: z.discriminatedUnion('kind', [postgresSourceSchema, mysqlSourceSchema], {
@@ -69,6 +76,7 @@ export const pipelineSchema = z.strictObject({
   keyless: z.enum(['error', 'append'], { error: 'keyless is error or append' }).default('error'),
   batch: batchSchema,
   snapshot: snapshotSchema,
+  retention: retentionSchema,
 });
 
 export const configSchema = z.strictObject({

@@ -58,7 +58,7 @@ export function parsePipelineSpec(raw: unknown): PipelineSpec {
 function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
   const id = p.name.replace(/-/g, '_');
   const source = applySourceUrl(p.source);
-  const common = { name: p.name, mode: p.mode, keyless: p.keyless, batch: p.batch, snapshot: p.snapshot };
+  const common = { name: p.name, mode: p.mode, keyless: p.keyless, batch: p.batch, snapshot: p.snapshot, retention: p.retention };
   const destination = { path: path.resolve(baseDir, p.destination.path) };
   if (source.kind === 'postgres') {
     const { url, password, ...rest } = source;

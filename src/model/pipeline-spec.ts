@@ -12,6 +12,8 @@ export interface PipelineSpec {
   keyless: 'error' | 'append';
   batch: BatchLimits;
   snapshot: SnapshotSpec;
+  /** The retention guard; absent in specs of older versions (defaults apply, see `retentionSettings`). */
+  retention?: RetentionSpec;
 }
 
 export type WriteMode = 'merge' | 'append';
@@ -63,4 +65,11 @@ export interface SnapshotSpec {
   enabled: boolean;
   /** Rows per snapshot chunk (each chunk is one batch, resumable after a crash). */
   chunkRows: number;
+}
+
+export interface RetentionSpec {
+  /** `status` warns when the source keeps more WAL / binlog than this for the pipeline. */
+  warnBytes: number;
+  /** While paused, how often the worker measures what the source keeps (it is measured with every batch otherwise). */
+  checkSeconds: number;
 }

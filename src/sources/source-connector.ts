@@ -2,6 +2,7 @@ import type { Checkpoint } from '../model/checkpoint.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import type { BatchLimits } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
+import type { SourceRetention } from '../model/retention.js';
 import type { TableSchema } from '../model/table-schema.js';
 
 /** Where a capture puts what it reads (a `SpoolWriter` in production). */
@@ -65,7 +66,7 @@ export interface PreflightReport {
  * One source database. An instance is held per pipeline by the worker and reused across
  * activities, so a stream opened by one capture serves the next without reconnecting.
  * `capture` is never called while another capture runs; `acknowledge`, `currentPosition`,
- * `lagBytes`, `reached` and `describe` may be (the next batch is read ahead while the previous
+ * `retention`, `lagBytes`, `reached` and `describe` may be (the next batch is read ahead while the previous
  * one loads). Nothing else is called concurrently.
  */
 export interface SourceConnector {
@@ -103,6 +104,17 @@ export interface SourceConnector {
 
   /** True when `checkpoint` has loaded everything up to and including `target`. */
   reached(checkpoint: Checkpoint, target: Position): boolean;
+
+  /**
+   * What the source keeps for this pipeline from `checkpoint` on (PostgreSQL: the WAL its slot
+   * retains; MySQL/MariaDB: the binlog from the checkpoint's file and offset to the end), with
+   * warnings: over `retention.warnBytes`, a slot about to be lost, a binlog the server's expiry
+   * may purge first (`loadedCommitTs`, the commit time of the last change loaded, helps tell the
+   * age of the oldest binlog needed). Reads the source; may be called while a capture runs.
+   * Throws `PositionLostError` naming the fix when the source can no longer serve `checkpoint`
+   * (slot dropped or invalidated, binlog purged).
+   */
+  retention(checkpoint: Checkpoint, loadedCommitTs?: string | null): Promise<SourceRetention>;
 
   /** Bytes of log between `checkpoint` and `current`, when the source can tell. */
   lagBytes(checkpoint: Checkpoint, current: Position): number | null;

@@ -10,6 +10,8 @@ export interface ErrorContext {
   user?: string;
   table?: string;
   position?: string;
+  /** The pipeline, so a fix can name its commands. */
+  pipeline?: string;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { OpCounts } from '../model/batch.js';
 import type { BackfillProgress, BackfillRequest, CheckpointView } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { Position } from '../model/position.js';
+import type { SourceRetention } from '../model/retention.js';
 
 export type PipelinePhase =
   | 'starting'
@@ -52,6 +53,13 @@ export interface PipelineState {
   resync?: string[];
   /** Re-sync requests not yet taken into the checkpoint (see `Checkpoint.backfill`). Absent in state from older runs. */
   backfillRequests?: BackfillRequest[];
+  /**
+   * Bytes of WAL / binlog the source keeps for the pipeline (see `retention`), measured with every
+   * capture and, while paused, every `retention.checkSeconds`; null until known. Absent in state from older runs.
+   */
+  sourceRetainedBytes?: number | null;
+  /** The last measurement of what the source keeps, with its warnings. Absent in state from older runs. */
+  retention?: SourceRetention | null;
   catchUpTarget: Position | null;
   startedAt: string;
   runs: number;
@@ -87,6 +95,8 @@ export interface PipelineStatus extends PipelineState {
   snapshotProgress?: string;
   /** While tables are copied again (resync, added tables): the table, rows copied, chunks, time left; queued tables. */
   backfillProgress?: string;
+  /** `retention.warnBytes` of the spec: `status` warns when the source keeps more. Absent from older versions. */
+  retentionWarnBytes?: number;
 }
 
 export function describeSnapshot(state: PipelineState): string | undefined {

@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
   uuid4,
   proxyActivities,
   setHandler,
@@ -14,6 +15,7 @@ import {
 import type { PipelineActivities } from '../activities/activity-types.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { BatchSummary } from '../model/batch.js';
+import { retentionSettings, type SourceRetention } from '../model/retention.js';
 import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
 import {
   addCounts,
@@ -32,7 +34,7 @@ const { preparePipeline, sourcePosition } = proxyActivities<PipelineActivities>(
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-const { captureBatch, loadBatch } = proxyActivities<PipelineActivities>({
+const { captureBatch, loadBatch, observeSource } = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '2 hours',
   // A worker that dies mid-batch is noticed this long after its last heartbeat; another attempt
   // (on any worker of the queue) then starts from the durable checkpoint.
@@ -71,6 +73,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     destination: spec.destination.path,
     snapshotProgress: describeSnapshot(state),
     backfillProgress: describeBackfillState(state),
+    retentionWarnBytes: retentionSettings(spec).warnBytes,
   });
   setHandler(statusQuery, status);
   setHandler(specQuery, () => spec);
@@ -165,6 +168,38 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     state.schemaChanges = keepLast(state.schemaChanges, batch.schemaChanges, 20);
   };
 
+  const noteRetention = (retention: SourceRetention | null | undefined): void => {
+    if (retention == null) return; // not measured this time (or by an older version): keep the last one
+    state.retention = retention;
+    state.sourceRetainedBytes = retention.bytes;
+  };
+
+  /**
+   * While paused the slot or binlog grows: measures what the source keeps at once, then every
+   * `retention.checkSeconds` (one activity each, waiting inside it), until resumed or stopped, or
+   * until the history should continue as new.
+   * A lost position parks the pipeline in `failed` like any non-retryable failure.
+   */
+  const observeWhilePaused = async (): Promise<void> => {
+    let waitMs = 0;
+    while (state.paused && !root.consideredCancelled && !workflowInfo().continueAsNewSuggested) {
+      const observed = await step('observeSource', async () => {
+        if (!state.paused) return null; // resumed while parked
+        state.step = null; // not a step of the pipeline's work: a paused pipeline shows none
+        const scope = new CancellationScope();
+        let settled = false;
+        const running = scope.run(() => observeSource({ spec, waitMs, loadedCommitTs: state.lastCommitTs }));
+        running.then(() => (settled = true), () => (settled = true)); // also handles the rejection of a cancelled wait
+        await condition(() => settled || !state.paused || root.consideredCancelled);
+        if (settled) return running;
+        scope.cancel();
+        return null;
+      });
+      if (observed !== null && observed !== 'stale') noteRetention(observed.retention);
+      waitMs = retentionSettings(spec).checkSeconds * 1000;
+    }
+  };
+
   try {
     if (state.checkpoint === null) {
       const prepared = await step('preparePipeline', () => preparePipeline({ spec }));
@@ -181,8 +216,12 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     while (!root.consideredCancelled) {
       if (state.paused) {
         state.phase = 'paused';
-        await waitFor(() => !state.paused || root.consideredCancelled);
-        continue;
+        if (!patched('observe-while-paused')) {
+          await waitFor(() => !state.paused || root.consideredCancelled);
+          continue;
+        }
+        await observeWhilePaused();
+        if (!workflowInfo().continueAsNewSuggested) continue; // else a long pause continues as new, still paused
       }
       if (workflowInfo().continueAsNewSuggested || batchesThisRun >= batchesPerRun) {
         await condition(allHandlersFinished);
@@ -199,6 +238,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
       state.lagBytes = captured.lagBytes;
+      noteRetention(captured.retention);
       if (captured.reachedTarget) {
         state.phase = 'caught-up';
         return status();

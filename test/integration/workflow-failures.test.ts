@@ -86,6 +86,7 @@ function mockActivities(behaviour: Map<string, Behaviours>, loaded: Set<string>,
         return Promise.resolve({ checkpoint: after1, skipped: false, counts: { 's.t': { insert: 1 } }, position: '0/20' });
       }, { repeatedFailureAttempts: ATTEMPTS }),
     sourcePosition: () => asActivity(() => Promise.resolve(start.position!)),
+    observeSource: () => Promise.resolve({ retention: null }),
   };
 }
 

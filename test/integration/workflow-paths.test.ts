@@ -72,6 +72,7 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
         s.prepares++;
         return Promise.resolve({ checkpoint: s.stored, warnings: [], tables: ['s.t'] });
       }),
+    observeSource: () => Promise.resolve({ retention: null }),
     sourcePosition: ({ spec }) =>
       asActivity(() => {
         of(spec.name).positionReads++;

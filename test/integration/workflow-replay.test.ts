@@ -16,6 +16,9 @@ const dir = new URL('../fixtures/histories/', import.meta.url);
  *   `DUCKTAIL_RECORD_HISTORY=1 npm test -- test/e2e/postgres-merge-append.test.ts`
  * - `pipeline-mysql-merge-final-run.json` (MySQL MERGE, last run: a binlog position in the carried
  *   state, cancel): `DUCKTAIL_RECORD_HISTORY=1 npm test -- test/e2e/mysql-merge-append.test.ts`
+ * - `pipeline-paused-observed-parked.json` (PostgreSQL, first run: what the source retains observed
+ *   while paused, the observation cancelled by resume, a lost slot seen by one parks the pipeline,
+ *   cancel while parked): `DUCKTAIL_RECORD_HISTORY=1 npm test -- test/e2e/retention-guard.test.ts`
  * - `pipeline-catch-up-parked-resumed.json` (mocked activities: a catch-up run parks on a
  *   non-retryable load failure, is resumed, and completes as caught-up):
  *   `DUCKTAIL_RECORD_HISTORY=1 npm test -- test/integration/workflow-paths.test.ts`

@@ -5,6 +5,7 @@ import {
   SourceConnectionError,
   TableNotFoundError,
 } from '../../errors.js';
+import { positionLostHint } from '../position-lost.js';
 import type { ErrorContext, ErrorMapper } from '../source-errors.js';
 
 interface DriverError {
@@ -58,7 +59,7 @@ export const toDucktailError: ErrorMapper = (err: unknown, ctx: ErrorContext): E
     case 1236: // ER_MASTER_FATAL_ERROR_READING_BINLOG: purged or invalid position
       return new PositionLostError(
         `${at} can no longer serve the binlog from ${ctx.position ?? 'the saved position'}: ${text}`,
-        'the binlog was purged (or the position is invalid): re-snapshot the pipeline (ducktail teardown, then start), and keep binlogs longer (binlog_expire_logs_seconds)',
+        `${positionLostHint(ctx.pipeline)}; keep binlogs longer than the pipeline may be stopped (binlog_expire_logs_seconds)`,
       );
   }
   if (NETWORK_CODES.has(code) || e.fatal === true) {

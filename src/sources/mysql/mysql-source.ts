@@ -4,7 +4,11 @@ import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/ch
 import type { BatchLimits, MysqlSourceSpec, PipelineSpec } from '../../model/pipeline-spec.js';
 import type { MysqlPosition, Position } from '../../model/position.js';
 import type { TableSchema } from '../../model/table-schema.js';
-import { PrivilegeError } from '../../errors.js';
+import { PositionLostError, PrivilegeError } from '../../errors.js';
+import { retentionSettings, type SourceRetention } from '../../model/retention.js';
+import { positionLostHint } from '../position-lost.js';
+import { thresholdWarning } from '../retention.js';
+import { binlogExpirySeconds, binlogRetention, readBinlogFiles, readExpiryVariables } from './mysql-retention.js';
 import type { Logger } from '../../logger.js';
 import type { BatchSink, CaptureContext, CaptureOutcome, PreflightReport, SourceConnector } from '../source-connector.js';
 import type { SnapshotBudget } from '../batch-rules.js';
@@ -55,6 +59,9 @@ interface HeldSnapshot {
   yieldTo: string | null;
 }
 
+/** How often the server's binlog expiry settings are read again. */
+const EXPIRY_REREAD_MS = 5 * 60_000;
+
 /** How often a held snapshot looks for schema changes waiting for it. */
 const DDL_WAIT_CHECK_MS = 1000;
 
@@ -76,6 +83,10 @@ export class MysqlSource implements SourceConnector {
   /** The incremental copy's chunk in flight, and the reader it was read with. */
   private readonly chunks = new ChunkTracker();
   private chunkStream: BinlogStream | null = null;
+  /** When each binlog file was last seen being written (the newest): it was modified at or after that. */
+  private readonly binlogWrittenAt = new Map<string, number>();
+  /** The server's binlog expiry, re-read now and then. */
+  private expiry: { seconds: number | null; readAt: number } | null = null;
   /** Databases whose watermark table this process made sure of. */
   private readonly watermarkTables = new Set<string>();
 
@@ -86,7 +97,7 @@ export class MysqlSource implements SourceConnector {
     if (spec.source.kind !== 'mysql') throw new Error(`MysqlSource needs a mysql source, got ${spec.source.kind}`);
     this.source = spec.source;
     this.options = connectionOptions(this.source, deps.password);
-    this.errCtx = errorContext(this.source);
+    this.errCtx = { ...errorContext(this.source), pipeline: spec.name };
     this.logger = deps.logger.child({ pipeline: spec.name, source: 'mysql' });
     this.probe = new SchemaProbe(deps.schemaProbeMs);
     this.selection = new TableSelection(this.source.tables);
@@ -193,6 +204,36 @@ export class MysqlSource implements SourceConnector {
 
   async currentPosition(): Promise<Position> {
     return readBinlogEnd(await this.conn());
+  }
+
+  async retention(checkpoint: Checkpoint, loadedCommitTs?: string | null): Promise<SourceRetention> {
+    const conn = await this.conn();
+    const files = await readBinlogFiles(conn);
+    const now = new Date();
+    const newest = files.at(-1);
+    if (newest !== undefined) {
+      this.binlogWrittenAt.delete(newest.file); // re-inserted last: the oldest entries go first
+      if (this.binlogWrittenAt.size >= 1_000) this.binlogWrittenAt.delete(this.binlogWrittenAt.keys().next().value ?? '');
+      this.binlogWrittenAt.set(newest.file, now.getTime());
+    }
+    if (this.expiry === null || now.getTime() - this.expiry.readAt > EXPIRY_REREAD_MS) {
+      this.expiry = { seconds: binlogExpirySeconds(await readExpiryVariables(conn)), readAt: now.getTime() };
+    }
+    const start = checkpoint.position ?? checkpoint.snapshot?.startPosition ?? null;
+    const at = start === null ? null : asMysqlPosition(start);
+    const loaded = loadedCommitTs == null ? null : Date.parse(loadedCommitTs);
+    const seen = at === null ? undefined : this.binlogWrittenAt.get(at.file);
+    const modifiedAfter = Math.max(seen ?? -Infinity, loaded ?? -Infinity);
+    const retention = binlogRetention(at, files, this.expiry.seconds, Number.isFinite(modifiedAfter) ? modifiedAfter : null, now);
+    if (retention === 'purged') {
+      throw new PositionLostError(
+        `binlog ${at?.file ?? '?'}, which pipeline ${this.spec.name} resumes from (${at === null ? '?' : formatMysqlPosition(at)}), is no longer on the server ${this.errCtx.endpoint ?? ''} (purged; the oldest now is ${files[0]?.file ?? 'none'})`,
+        `${positionLostHint(this.spec.name, this.spec.mode)}; keep binlogs longer than a pipeline may be paused or stopped (binlog_expire_logs_seconds)`,
+      );
+    }
+    const over = thresholdWarning(this.spec.name, retention.bytes, 'binlog', retentionSettings(this.spec).warnBytes);
+    if (over !== null) retention.warnings.unshift(over);
+    return retention;
   }
 
   reached(checkpoint: Checkpoint, target: Position): boolean {

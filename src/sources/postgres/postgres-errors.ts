@@ -5,6 +5,7 @@ import {
   SourceConnectionError,
   SourceSettingError,
 } from '../../errors.js';
+import { positionLostHint } from '../position-lost.js';
 import type { ErrorContext, ErrorMapper } from '../source-errors.js';
 
 interface PgLikeError {
@@ -44,7 +45,7 @@ export const toDucktailError: ErrorMapper = (e: unknown, ctx: ErrorContext): Err
   }
   if (code === '55000' && /wal_level/i.test(err.message ?? '')) return walLevelError(msg);
   if (/requested WAL segment .* has already been removed|can no longer get changes from replication slot/i.test(err.message ?? '')) {
-    return new PositionLostError(msg, 'the slot lost WAL it needed: run `ducktail teardown` and start again with a fresh snapshot');
+    return new PositionLostError(`${msg} (the replication slot lost WAL the pipeline needs)`, positionLostHint(ctx.pipeline));
   }
   return e instanceof Error ? e : new Error(msg);
 };

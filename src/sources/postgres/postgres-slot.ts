@@ -3,6 +3,7 @@ import { PositionLostError, SourceSettingError } from '../../errors.js';
 import { connectPg, quoteIdent, quoteTable } from './postgres-connection.js';
 import { toDucktailError } from './postgres-errors.js';
 import { parseLsn } from './postgres-position.js';
+import { positionLostHint } from '../position-lost.js';
 import type { TableRef, TableSelection } from '../table-selection.js';
 
 /** A replication slot as `pg_replication_slots` shows it. */
@@ -38,16 +39,16 @@ export function checkSlotUsable(slot: string, info: SlotInfo, database: string):
  * exist and must not be past it (a recreated slot, or one acknowledged by someone else, has
  * discarded changes the destination never loaded).
  */
-export async function checkSlotCanResume(client: pg.Client, slot: string, database: string, ackLsn: string): Promise<void> {
+export async function checkSlotCanResume(client: pg.Client, slot: string, database: string, ackLsn: string, pipeline?: string): Promise<void> {
   const info = await readSlot(client, slot);
   if (info === null) {
-    throw new PositionLostError(`replication slot ${slot} does not exist`, 'run `ducktail teardown` and start the pipeline again (it re-snapshots)');
+    throw new PositionLostError(`replication slot ${slot} does not exist (dropped while the pipeline had loaded up to ${ackLsn})`, positionLostHint(pipeline));
   }
   checkSlotUsable(slot, info, database);
   if (info.confirmedFlushLsn !== null && parseLsn(info.confirmedFlushLsn) > parseLsn(ackLsn)) {
     throw new PositionLostError(
       `replication slot ${slot} is already at ${info.confirmedFlushLsn}, past the loaded position ${ackLsn}: changes in between are gone`,
-      'the slot was recreated or acknowledged elsewhere: run `ducktail teardown` and start again with a fresh snapshot',
+      `the slot was recreated or acknowledged elsewhere: ${positionLostHint(pipeline)}`,
     );
   }
 }

@@ -1,6 +1,10 @@
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
-import { PrivilegeError, SourceSettingError } from '../../errors.js';
+import { PositionLostError, PrivilegeError, SourceSettingError } from '../../errors.js';
+import { retentionSettings, type SourceRetention } from '../../model/retention.js';
+import { positionLostHint } from '../position-lost.js';
+import { thresholdWarning } from '../retention.js';
+import { readSlotRetention, slotLost, slotRetention } from './postgres-retention.js';
 import type { Logger } from '../../logger.js';
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint, SnapshotProgress, TableBackfill } from '../../model/checkpoint.js';
@@ -115,7 +119,7 @@ export class PostgresSource implements SourceConnector {
       });
     } catch (e) {
       await this.closeStream();
-      throw toDucktailError(e, { doing: 'capturing from PostgreSQL' });
+      throw toDucktailError(e, { doing: 'capturing from PostgreSQL', pipeline: this.spec.name });
     }
   }
 
@@ -132,6 +136,17 @@ export class PostgresSource implements SourceConnector {
     const { client } = await this.connection();
     const res = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     return positions.boundaryPosition(res.rows[0]?.lsn ?? '0/0');
+  }
+
+  async retention(checkpoint: Checkpoint): Promise<SourceRetention> {
+    const { client } = await this.connection();
+    const info = await readSlotRetention(client, this.source.slot);
+    const lost = slotLost(this.source.slot, info, checkpoint.position !== null);
+    if (lost !== null) throw new PositionLostError(`pipeline ${this.spec.name}: ${lost}`, positionLostHint(this.spec.name, this.spec.mode));
+    const retention = slotRetention(info, new Date());
+    const over = thresholdWarning(this.spec.name, retention.bytes, 'WAL', retentionSettings(this.spec).warnBytes);
+    if (over !== null) retention.warnings.unshift(over);
+    return retention;
   }
 
   reached(checkpoint: Checkpoint, target: Position): boolean {
@@ -305,7 +320,7 @@ export class PostgresSource implements SourceConnector {
     await this.closeStream();
     await this.seedSchemas();
     const { client } = await this.connection();
-    await checkSlotCanResume(client, this.source.slot, this.source.database, from.ackLsn);
+    await checkSlotCanResume(client, this.source.slot, this.source.database, from.ackLsn, this.spec.name);
     const start = positions.parseLsn(from.ackLsn);
     if (start > this.durableAck) this.durableAck = start;
     if (!this.published) {
