@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
 import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
-import { parseExposition, valueOf, type Sample } from '../helpers/metrics.js';
+import { deployedQueries, metricNamesIn, parseExposition, valueOf, type Sample } from '../helpers/metrics.js';
 import { E2E_DB, pgE2E } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
@@ -121,6 +121,12 @@ describe('Prometheus metrics of a worker under load (real PostgreSQL, DuckDB, Te
       assert.ok(sdk.some((s) => s.name === 'temporal_worker_task_slots_available' && s.labels.task_queue === TQ), 'SDK worker series of the task queue');
       assert.ok(valueOf(second, 'temporal_activity_execution_latency_count', { activity_type: 'loadBatch' }) > 0, 'SDK activity series');
       assert.ok(valueOf(second, 'process_resident_memory_bytes') > 0, 'Node process series');
+      const { dashboard } = await deployedQueries();
+      const sdkNames = dashboard.flatMap((e) => metricNamesIn(e, ['temporal_']));
+      assert.ok(sdkNames.length > 0, 'the dashboard shows SDK series');
+      for (const name of sdkNames) {
+        assert.ok(sdk.some((s) => s.name === name && s.labels.worker_type === 'ActivityWorker'), `the dashboard's ${name}{worker_type="ActivityWorker"} is served`);
+      }
 
       // A destination the worker cannot write: the failure is counted by its type, once (it is not retried).
       await startPipelineWorkflow(client, TQ, bad!);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import type { DucktailMetrics } from '../../src/metrics/metrics.js';
 
 /** The value of each series of one metric, keyed by its labels (`a=1,b=2`) and, for histograms, its series name. */
@@ -38,4 +41,30 @@ export function valueOf(samples: Sample[], name: string, labels: Record<string, 
   return samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
+}
+
+/** The sample dashboard and alert rules in deploy/ (see README, "Metrics"). */
+export const DASHBOARD_FILE = fileURLToPath(new URL('../../deploy/grafana/ducktail.json', import.meta.url));
+export const ALERTS_FILE = fileURLToPath(new URL('../../deploy/prometheus/ducktail-alerts.yml', import.meta.url));
+
+/** Every PromQL expression of the dashboard (panels and variables) and of the alert rules. */
+export async function deployedQueries(): Promise<{ dashboard: string[]; alerts: string[] }> {
+  const dashboard: string[] = [];
+  const walk = (node: unknown, key = ''): void => {
+    if (typeof node === 'string' && ['expr', 'query', 'definition'].includes(key)) dashboard.push(node);
+    else if (Array.isArray(node)) for (const x of node) walk(x, key);
+    else if (typeof node === 'object' && node !== null) for (const [k, v] of Object.entries(node)) walk(v, k);
+  };
+  const json = JSON.parse(await readFile(DASHBOARD_FILE, 'utf8')) as { templating: unknown; panels: unknown };
+  walk(json.panels);
+  walk(json.templating);
+  const rules = parse(await readFile(ALERTS_FILE, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
+  return { dashboard, alerts };
+}
+
+/** The metric names a PromQL expression uses, with the given prefixes. */
+export function metricNamesIn(expr: string, prefixes: string[]): string[] {
+  const re = new RegExp(String.raw`\b(?:${prefixes.join('|')})[a-zA-Z0-9_]*`, 'g');
+  return [...new Set(expr.match(re) ?? [])];
 }
