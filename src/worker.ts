@@ -1,7 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/create-activities.js';
+import { observeActivities } from './activities/observe-activities.js';
 import { createConnectors } from './composition.js';
 import { logger as defaultLogger, type Logger } from './logger.js';
+import type { PipelineMetrics } from './metrics/metrics.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';
 
 export interface PipelineWorkerOptions {
@@ -9,6 +11,8 @@ export interface PipelineWorkerOptions {
   namespace: string;
   taskQueue: string;
   logger?: Logger;
+  /** Where the activities record metrics (none when absent). */
+  metrics?: PipelineMetrics;
 }
 
 export interface PipelineWorker {
@@ -25,12 +29,13 @@ export interface PipelineWorker {
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   const logger = options.logger ?? defaultLogger;
   const connectors = createConnectors({ logger });
+  const activities = createActivities({ connectors, logger });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ connectors, logger }),
+    activities: options.metrics === undefined ? activities : observeActivities(activities, options.metrics),
     // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
     // still do not return is stopped by force 20 s later rather than hang the process.
     shutdownGraceTime: '20s',

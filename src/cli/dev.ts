@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { DucktailConfig } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
+import type { PipelineMetrics } from '../metrics/metrics.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker } from '../worker.js';
 import { connectClient, namespaceOf, type GlobalOptions } from './context.js';
@@ -15,7 +16,13 @@ export interface DevOptions {
   port: number;
   /** Exit once every pipeline has loaded what the source had at start (used by scripts and tests). */
   catchUp: boolean;
+  /** Where the worker records its metrics, and the URL they are served at (none when off). */
+  metrics?: PipelineMetrics | undefined;
+  metricsUrl?: string | undefined;
 }
+
+/** `ducktail dev` serves metrics here unless told otherwise (the port OpenTelemetry's Prometheus exporter uses). */
+export const DEV_METRICS_PORT = 9464;
 
 /**
  * Everything in one process: an embedded Temporal dev server (unless TEMPORAL_ADDRESS or the
@@ -45,6 +52,7 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
     namespace: namespaceOf(opts, config),
     taskQueue: config.temporal.taskQueue,
     logger,
+    ...(dev.metrics === undefined ? {} : { metrics: dev.metrics }),
   });
   const running = worker.run();
   for (const spec of config.pipelines) {
@@ -52,6 +60,7 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
     process.stderr.write(`${spec.name}: ${outcome === 'started' ? 'started' : 'already running, attached'} (workflow ducktail-${spec.name})\n`);
   }
   if (server?.uiUrl != null) process.stderr.write(`Temporal UI: ${server.uiUrl}\n`);
+  if (dev.metricsUrl !== undefined) process.stderr.write(`Metrics: ${dev.metricsUrl}\n`);
   process.stderr.write(`Replicating into ${[...new Set(config.pipelines.map((p) => p.destination.path))].join(', ')}. Ctrl-C stops the worker; the pipelines resume where they were on the next run.\n`);
 
   const stop = new AbortController();

@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DucktailError } from '../errors.js';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { createDevLogger, logger } from '../logger.js';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
-import { runDev } from './dev.js';
+import { DEV_METRICS_PORT, runDev } from './dev.js';
+import { setUpMetrics } from './metrics.js';
 import { preflightAll } from './preflight.js';
 import { reconfigurePipeline, startPipeline, waitUntilStarted, START_WAIT_MS } from './start.js';
 import { formatStatus, readStatuses } from './status.js';
@@ -44,18 +45,43 @@ program
   .option('--port <port>', 'dev server port', port, 7233)
   .option('--ui-port <port>', 'web UI port', port, 8233)
   .option('--catch-up', 'exit once every pipeline has loaded what its source had at start', false)
-  .action(async (opts: { port: number; uiPort: number; catchUp: boolean }) => {
+  .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics', port, DEV_METRICS_PORT)
+  .option('--metrics-host <address>', 'address the metrics endpoint listens on', '127.0.0.1')
+  .option('--no-metrics', 'serve no metrics')
+  .action(async (opts: { port: number; uiPort: number; catchUp: boolean; metrics: boolean; metricsPort: number; metricsHost: string }) => {
     const config = await loadConfig(globals().config);
-    Runtime.install({ logger: new DefaultLogger(process.env.DUCKTAIL_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN') });
-    process.exitCode = await runDev(globals(), config, opts, createDevLogger());
+    const devLogger = createDevLogger();
+    const sdkLogger = new DefaultLogger(process.env.DUCKTAIL_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN');
+    const endpoint = await setUpMetrics({ ...(opts.metrics ? { port: opts.metricsPort } : {}), host: opts.metricsHost, logger: devLogger, sdkLogger }).catch(
+      (err: unknown) => {
+        // A busy port must not keep the pipelines from running locally.
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`warning: no metrics: ${err.message}\n`);
+        return null;
+      },
+    );
+    try {
+      process.exitCode = await runDev(globals(), config, { ...opts, metrics: endpoint?.metrics, metricsUrl: endpoint?.url }, devLogger);
+    } finally {
+      await endpoint?.close();
+    }
   });
 
 program
   .command('worker')
   .description('run a worker for every pipeline on the task queue (one process per DuckDB file)')
-  .action(async () => {
+  .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: no metrics)', port)
+  .option('--metrics-host <address>', 'address the metrics endpoint listens on', '0.0.0.0')
+  .action(async (opts: { metricsPort?: number; metricsHost: string }) => {
     const config = await loadConfig(globals().config);
-    await runWorker(globals(), config, logger);
+    // Before any Temporal connection: the SDK's metrics are set up with its runtime.
+    const endpoint = await setUpMetrics({ ...(opts.metricsPort === undefined ? {} : { port: opts.metricsPort }), host: opts.metricsHost, logger });
+    if (endpoint !== null) logger.info({ url: endpoint.url }, 'serving metrics');
+    try {
+      await runWorker(globals(), config, logger, endpoint?.metrics);
+    } finally {
+      await endpoint?.close();
+    }
   });
 
 program

@@ -10,8 +10,9 @@ export class WorkerProcess {
   private waiters: { re: RegExp; resolve: () => void }[] = [];
   readonly child: ChildProcess;
 
-  constructor(configFile: string, address: string) {
-    this.child = spawnCli(['--config', configFile, '--address', address, 'worker'], { DUCKTAIL_LOG_LEVEL: 'debug' });
+  /** `args` go after `worker` (e.g. `--metrics-port`). */
+  constructor(configFile: string, address: string, args: string[] = []) {
+    this.child = spawnCli(['--config', configFile, '--address', address, 'worker', ...args], { DUCKTAIL_LOG_LEVEL: 'debug' });
     let buffer = '';
     this.child.stderr?.on('data', (d: Buffer) => {
       buffer += d.toString();
