@@ -29,6 +29,7 @@ export function observeActivities(activities: PipelineActivities, metrics: Pipel
         const result = await activities.captureBatch(input);
         const pipeline = input.spec.name;
         if (result.lagBytes !== null) metrics.lagBytes(pipeline, result.lagBytes);
+        if (result.retention?.bytes != null) metrics.sourceRetained(pipeline, result.retention.bytes);
         // An empty capture waits for changes: its duration says nothing about the work.
         if (result.batch !== null) metrics.stepDuration(pipeline, 'capture', (now() - started) / 1000);
         else if (!result.reachedTarget) metrics.lagSeconds(pipeline, 0);
@@ -47,6 +48,14 @@ export function observeActivities(activities: PipelineActivities, metrics: Pipel
       }),
 
     sourcePosition: (input) => observed(input.spec.name, () => activities.sourcePosition(input)),
+
+    // While a pipeline is paused, this is what keeps its retained-bytes gauge current.
+    observeSource: (input) =>
+      observed(input.spec.name, async () => {
+        const result = await activities.observeSource(input);
+        if (result.retention?.bytes != null) metrics.sourceRetained(input.spec.name, result.retention.bytes);
+        return result;
+      }),
   };
 }
 

@@ -115,6 +115,9 @@ describe('Prometheus metrics of a worker under load (real PostgreSQL, DuckDB, Te
       const lagged = second.filter((s) => s.labels.pipeline === ok!.name && (s.name === 'ducktail_lag_bytes' || s.name === 'ducktail_lag_seconds'));
       assert.deepEqual(lagged.map((s) => s.name).sort(), ['ducktail_lag_bytes', 'ducktail_lag_seconds']);
       assert.ok(lagged.every((s) => s.value >= 0 && s.value < 1e9), JSON.stringify(lagged));
+      const retained = second.filter((s) => s.name === 'ducktail_source_retained_bytes' && s.labels.pipeline === ok!.name);
+      assert.equal(retained.length, 1, 'the WAL the slot keeps is reported');
+      assert.ok(retained[0]!.value >= 0 && retained[0]!.value < 1e9, JSON.stringify(retained));
 
       // The Temporal SDK's own worker series, on the same endpoint.
       const sdk = second.filter((s) => s.name.startsWith('temporal_'));

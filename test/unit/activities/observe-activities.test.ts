@@ -38,6 +38,7 @@ function fakeActivities(clock: { t: number }, results: { capture?: Partial<Captu
     captureBatch: () => asActivity(() => take({ checkpoint, batch, reachedTarget: false, position: null, lagBytes: 4096, ...results.capture })),
     loadBatch: () => asActivity(() => take({ checkpoint, skipped: false, counts: {}, position: null, ...results.load })),
     sourcePosition: () => asActivity(() => take({ kind: 'pg', lsn: '0/0', ackLsn: '0/0' })),
+    observeSource: () => asActivity(() => take({ retention: { bytes: 9000, log: 'WAL' as const, warnings: [], measuredAt: '2026-01-01T00:00:00.000Z' } })),
   };
 }
 
@@ -102,4 +103,12 @@ test('a spec typed into the UI without a name counts its failure under "unknown"
   const bad = observed({ fail: () => { throw new DestinationError('no'); } });
   await assert.rejects(bad.activities.preparePipeline({ spec: {} as PipelineSpec }));
   assert.deepEqual(await seriesOf(bad.metrics, 'ducktail_failures_total'), new Map([['pipeline=unknown,type=DestinationError', 1]]));
+});
+
+test('retained bytes come from captures and from observing a paused pipeline', async () => {
+  const { metrics, activities } = observed({ capture: { retention: { bytes: 123, log: 'WAL', warnings: [], measuredAt: '2026-01-01T00:00:00.000Z' } } });
+  await activities.captureBatch({ spec });
+  assert.deepEqual(await seriesOf(metrics, 'ducktail_source_retained_bytes'), new Map([['pipeline=shop', 123]]));
+  await activities.observeSource({ spec, waitMs: 0 });
+  assert.deepEqual(await seriesOf(metrics, 'ducktail_source_retained_bytes'), new Map([['pipeline=shop', 9000]]));
 });
