@@ -43,7 +43,7 @@ export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
     source: (spec) => sources.get(spec),
     checkDestination: (spec) => checkDestination(spec.destination.path),
     async destination(spec) {
-      const dest = await openDuckDBDestination(spec.destination.path);
+      const dest = await openDuckDBDestination(spec.destination.path, deps.logger);
       destinations.add(dest);
       return dest;
     },

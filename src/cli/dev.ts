@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { DucktailConfig } from '../config/load-config.js';
-import type { Logger } from '../logger.js';
+import type { Logger, RecentProblems } from '../logger.js';
 import type { PipelineMetrics } from '../metrics/metrics.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker } from '../worker.js';
@@ -19,6 +19,9 @@ export interface DevOptions {
   /** Where the worker records its metrics, and the URL they are served at (none when off). */
   metrics?: PipelineMetrics | undefined;
   metricsUrl?: string | undefined;
+  /** On a terminal: the file log lines go to, and the newest warnings and errors to show under the view. */
+  logFile?: string | undefined;
+  recent?: RecentProblems | undefined;
 }
 
 /** `ducktail dev` serves metrics here unless told otherwise (the port OpenTelemetry's Prometheus exporter uses). */
@@ -74,7 +77,11 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
   });
   let exitCode = 0;
   try {
-    exitCode = await watchProgress(client, config.pipelines, { signal: stop.signal, untilDone: dev.catchUp });
+    exitCode = await watchProgress(client, config.pipelines, {
+      signal: stop.signal,
+      untilDone: dev.catchUp,
+      ...(dev.logFile === undefined ? {} : { footer: () => devFooter(dev.logFile ?? '', dev.recent?.lines ?? []) }),
+    });
   } finally {
     unguard();
     process.off('SIGINT', onSignal);
@@ -86,4 +93,10 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
     await server?.stop();
   }
   return crashed ? 1 : exitCode;
+}
+
+/** Under the live view: where the log is, and the newest warnings and errors. */
+export function devFooter(logFile: string, problems: string[]): string {
+  const shown = path.relative(process.cwd(), logFile) || logFile;
+  return [``, `log: ${shown}${problems.length > 0 ? ' — newest problems:' : ''}`, ...problems.map((p) => `  ${p}`)].join('\n');
 }

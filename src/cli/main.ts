@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DucktailError } from '../errors.js';
-import { DefaultLogger } from '@temporalio/worker';
-import { createDevLogger, logger } from '../logger.js';
+import { createDevLogger, logger, RecentProblems, sdkLoggerOf } from '../logger.js';
+import path from 'node:path';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
 import { DEV_METRICS_PORT, runDev } from './dev.js';
 import { setUpMetrics } from './metrics.js';
@@ -50,8 +50,11 @@ program
   .option('--no-metrics', 'serve no metrics')
   .action(async (opts: { port: number; uiPort: number; catchUp: boolean; metrics: boolean; metricsPort: number; metricsHost: string }) => {
     const config = await loadConfig(globals().config);
-    const devLogger = createDevLogger();
-    const sdkLogger = new DefaultLogger(process.env.DUCKTAIL_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN');
+    // On a terminal the live view owns the screen: log lines go to a file, the newest problems under the view.
+    const logFile = process.stderr.isTTY ? path.join(path.dirname(config.file), '.ducktail', 'dev.log') : undefined;
+    const recent = logFile === undefined ? undefined : new RecentProblems();
+    const devLogger = createDevLogger(logFile === undefined ? {} : { file: logFile, ...(recent === undefined ? {} : { recent }) });
+    const sdkLogger = sdkLoggerOf(devLogger, logFile !== undefined || process.env.DUCKTAIL_LOG_LEVEL === 'debug' ? 'INFO' : 'WARN');
     const endpoint = await setUpMetrics({ ...(opts.metrics ? { port: opts.metricsPort } : {}), host: opts.metricsHost, logger: devLogger, sdkLogger }).catch(
       (err: unknown) => {
         // A busy port must not keep the pipelines from running locally.
@@ -61,7 +64,7 @@ program
       },
     );
     try {
-      process.exitCode = await runDev(globals(), config, { ...opts, metrics: endpoint?.metrics, metricsUrl: endpoint?.url }, devLogger);
+      process.exitCode = await runDev(globals(), config, { ...opts, metrics: endpoint?.metrics, metricsUrl: endpoint?.url, logFile, recent }, devLogger);
     } finally {
       await endpoint?.close();
     }
@@ -75,7 +78,12 @@ program
   .action(async (opts: { metricsPort?: number; metricsHost: string }) => {
     const config = await loadConfig(globals().config);
     // Before any Temporal connection: the SDK's metrics are set up with its runtime.
-    const endpoint = await setUpMetrics({ ...(opts.metricsPort === undefined ? {} : { port: opts.metricsPort }), host: opts.metricsHost, logger });
+    const endpoint = await setUpMetrics({
+      ...(opts.metricsPort === undefined ? {} : { port: opts.metricsPort }),
+      host: opts.metricsHost,
+      logger,
+      sdkLogger: sdkLoggerOf(logger, 'INFO'),
+    });
     if (endpoint !== null) logger.info({ url: endpoint.url }, 'serving metrics');
     try {
       await runWorker(globals(), config, logger, endpoint?.metrics);

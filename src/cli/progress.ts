@@ -8,6 +8,8 @@ export interface ProgressOptions {
   /** Return once no pipeline workflow is running any more. */
   untilDone: boolean;
   intervalMs?: number;
+  /** Lines shown under the table on a terminal (e.g. where the log is and the newest problems). */
+  footer?: () => string;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function watchProgress(client: Client, pipelines: PipelineSpec[], o
       const rows = await readStatuses(client, pipelines).catch(() => null);
       if (rows !== null) {
         const text = formatStatus(rows);
-        if (render !== undefined) render(text);
+        if (render !== undefined) render(options.footer === undefined ? text : `${text}\n${options.footer()}`);
         else if (summaryOf(text) !== summaryOf(last)) process.stderr.write(text + '\n');
         last = text;
         if (options.untilDone) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { StaleBatchError } from '../../errors.js';
-import { logger } from '../../logger.js';
+import { logger as processLogger, type Logger } from '../../logger.js';
 import type { BatchManifest, RowSegment, SchemaSegment, Segment, TruncateSegment } from '../../model/batch.js';
 import { checkpointKey, type Checkpoint } from '../../model/checkpoint.js';
 import type { WriteMode } from '../../model/pipeline-spec.js';
@@ -32,12 +32,15 @@ const HEARTBEAT_MS = 2_000;
  */
 export class DuckDBDestination implements Destination {
   private readonly evolver = new SchemaEvolver();
-  private readonly log = logger.child({ component: 'duckdb' });
+  private readonly log: Logger;
 
   constructor(
     private readonly session: DuckDBSession,
     private readonly onClose: () => void = () => undefined,
-  ) {}
+    logger: Logger = processLogger,
+  ) {
+    this.log = logger.child({ component: 'duckdb' });
+  }
 
   /** The database file. */
   get path(): string {
@@ -241,7 +244,7 @@ const shared = new Map<string, Promise<DuckDBDestination>>();
  * The destination for the DuckDB file at `file`, opened once per absolute path in this process
  * and shared by every caller. Throws `DestinationBusyError` when another process holds the file.
  */
-export function openDuckDBDestination(file: string): Promise<DuckDBDestination> {
+export function openDuckDBDestination(file: string, logger: Logger = processLogger): Promise<DuckDBDestination> {
   const key = file === ':memory:' ? file : path.resolve(file);
   const cached = shared.get(key);
   if (cached !== undefined) return cached;
@@ -249,7 +252,7 @@ export function openDuckDBDestination(file: string): Promise<DuckDBDestination> 
   const forget = (): void => {
     if (shared.get(key) === opening) shared.delete(key);
   };
-  const opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, forget));
+  const opening = DuckDBSession.open(key).then((session) => new DuckDBDestination(session, forget, logger));
   shared.set(key, opening);
   // A failed open (e.g. a busy file) is not cached: the next call tries again.
   opening.catch(forget);
