@@ -1,12 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import { PHASE_KEY, PIPELINE_KEY, PIPELINE_SEARCH_ATTRIBUTES, SOURCE_KEY } from '../workflows/search-attributes.js';
 
 export { PIPELINE_SEARCH_ATTRIBUTES };
 
-const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 /**
  * The names of the pipeline search attributes the server has registered as Keyword in the
