@@ -15,7 +15,7 @@ export async function registeredPipelineAttributes(client: Client): Promise<Set<
   try {
     const res = await client.connection.operatorService.listSearchAttributes({ namespace: client.options.namespace });
     const custom = res.customAttributes ?? {};
-    return new Set(PIPELINE_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => custom[name] === KEYWORD));
+    return new Set(PIPELINE_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => Number(custom[name]) === KEYWORD));
   } catch {
     return new Set();
   }

@@ -67,7 +67,7 @@ export function captureSummary(state: PipelineState): string {
 /** The load activity's summary in the UI: `batch 1042: 98,304 changes, 3 tables`. */
 export function loadSummary(state: PipelineState, batch: BatchSummary): string {
   const tables = Object.keys(batch.counts).length;
-  const what = batch.events === 0 && tables === 0 ? 'no changes (moves the position)' : `${n(batch.events)} changes, ${n(tables)} table${tables === 1 ? '' : 's'}`;
+  const what = batch.events === 0 && tables === 0 ? 'no changes (moves the position)' : `${n(batch.events)} change${batch.events === 1 ? '' : 's'}, ${n(tables)} table${tables === 1 ? '' : 's'}`;
   const schema = batch.schemaChanges.length > 0 ? `, ${batch.schemaChanges.length} schema change${batch.schemaChanges.length === 1 ? '' : 's'}` : '';
   return `batch ${state.batches + 1}: ${what}${schema}`;
 }
