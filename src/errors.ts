@@ -18,8 +18,16 @@ export abstract class DucktailError extends Error {
 
 /** Thrown when ducktail.yaml or a pipeline spec is invalid. */
 export class ConfigError extends DucktailError {
-  readonly type = 'ConfigError';
+  readonly type: string = 'ConfigError';
   readonly nonRetryable = true;
+}
+
+/**
+ * Thrown when a pipeline spec given as JSON (a workflow's input, e.g. typed into the Temporal UI)
+ * is invalid: nothing but a new start with a corrected input can fix it, so the run fails with it.
+ */
+export class InvalidSpecError extends ConfigError {
+  override readonly type: string = 'InvalidSpecError';
 }
 
 /** Thrown when a source server setting prevents change capture (wal_level, binlog_format, ...). */

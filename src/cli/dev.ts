@@ -44,6 +44,7 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
       port: dev.port,
       uiPort: dev.uiPort,
       namespace: namespaceOf(opts, config),
+      searchAttributes: true,
     });
   }
   const address = server?.address ?? external ?? '127.0.0.1:7233';

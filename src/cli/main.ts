@@ -12,6 +12,7 @@ import { stopPipeline } from './stop.js';
 import { resyncTables } from './resync.js';
 import { runQuery, type QueryOptions } from './query.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
+import { formatStartForm, startForm } from './spec.js';
 import { teardownPipeline } from './teardown.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
 import { runWorker } from './worker.js';
@@ -251,6 +252,19 @@ program
   .action(async (sql: string, opts: QueryOptions) => {
     const config = await loadConfig(globals().config);
     process.stdout.write(`${await runQuery(config, sql, opts)}\n`);
+  });
+
+program
+  .command('spec')
+  .description('print the JSON input (and the workflow id, task queue and type) that starts the pipeline from the Temporal UI\'s Start Workflow form')
+  .argument('<pipeline>')
+  .action(async (name: string) => {
+    const config = await loadConfig(globals().config);
+    const [spec] = selectPipelines(config, [name]);
+    if (spec === undefined) return;
+    const { fields, input } = formatStartForm(startForm(config, spec));
+    process.stderr.write(`${fields}\n`);
+    process.stdout.write(`${input}\n`);
   });
 
 program

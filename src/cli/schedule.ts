@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import { PIPELINE_WORKFLOW_TYPE, scheduleId, workflowId } from '../temporal/pipeline-contract.js';
+import { pipelineSearchAttributes } from '../temporal/search-attributes.js';
 
 export { scheduleId };
 
@@ -13,10 +14,19 @@ export { scheduleId };
  */
 export async function schedulePipeline(client: Client, taskQueue: string, spec: PipelineSpec, every: string): Promise<'created' | 'updated'> {
   const input: PipelineWorkflowInput = { spec, catchUp: true };
+  const interval = parseInterval(every);
+  const attributes = await pipelineSearchAttributes(client, spec);
   const options = {
     scheduleId: scheduleId(spec.name),
-    spec: { intervals: [{ every: parseInterval(every) }] },
-    action: { type: 'startWorkflow' as const, workflowType: PIPELINE_WORKFLOW_TYPE, taskQueue, workflowId: workflowId(spec.name), args: [input] },
+    spec: { intervals: [{ every: interval }] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: PIPELINE_WORKFLOW_TYPE,
+      taskQueue,
+      workflowId: workflowId(spec.name),
+      args: [input],
+      ...(attributes.length === 0 ? {} : { typedSearchAttributes: attributes }),
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
   };
   try {

@@ -4,12 +4,16 @@ import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import { pipelineHandle, reconfigureUpdate, specQuery, startPipelineWorkflow } from '../temporal/pipeline-contract.js';
 import type { PreflightReport } from '../sources/source-connector.js';
 import { TableSelection } from '../sources/table-selection.js';
+import { pipelineSearchAttributes } from '../temporal/search-attributes.js';
 import { splitTableName } from '../model/table-schema.js';
 import { describeRetrying, readStatus, type PipelineStatusRow } from './status.js';
 
 export type StartOutcome = 'started' | 'already-running';
 
-/** Starts a pipeline's workflow unless it runs already. The spec carries no secret. */
+/**
+ * Starts a pipeline's workflow unless it runs already, with the pipeline search attributes the
+ * server has registered. The spec carries no secret.
+ */
 export async function startPipeline(
   client: Client,
   taskQueue: string,
@@ -18,7 +22,7 @@ export async function startPipeline(
 ): Promise<StartOutcome> {
   const input: PipelineWorkflowInput = { spec, ...(options.catchUp === true ? { catchUp: true } : {}) };
   try {
-    await startPipelineWorkflow(client, taskQueue, input);
+    await startPipelineWorkflow(client, taskQueue, input, { searchAttributes: await pipelineSearchAttributes(client, spec) });
     return 'started';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-running';

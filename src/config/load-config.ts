@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, InvalidSpecError } from '../errors.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import { configSchema, pipelineSchema, type ParsedPipeline } from './config-schema.js';
 import { applySourceUrl } from './source-url.js';
@@ -48,12 +48,22 @@ export function parseConfig(raw: unknown, file: string): DucktailConfig {
   };
 }
 
-/** Validates a pipeline spec given as JSON (e.g. pasted into the Temporal UI as workflow input). */
+/**
+ * Validates a pipeline spec given as JSON (e.g. pasted into the Temporal UI as workflow input);
+ * throws `InvalidSpecError` naming each bad field.
+ */
 export function parsePipelineSpec(raw: unknown): PipelineSpec {
   const result = pipelineSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`invalid pipeline spec:\n${formatIssues(result.error)}`);
-  return resolvePipeline(result.data, process.cwd());
+  if (!result.success) throw new InvalidSpecError(`invalid pipeline spec:\n${formatIssues(result.error)}`, INVALID_SPEC_FIX);
+  try {
+    return resolvePipeline(result.data, process.cwd());
+  } catch (err) {
+    if (err instanceof ConfigError && !(err instanceof InvalidSpecError)) throw new InvalidSpecError(`invalid pipeline spec: ${err.message}`);
+    throw err;
+  }
 }
+
+const INVALID_SPEC_FIX = 'correct the workflow input and start the workflow again (`ducktail spec NAME` prints a valid one)';
 
 function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
   const id = p.name.replace(/-/g, '_');

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { PIPELINE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 
 export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; omit for an in-memory server. */
@@ -10,6 +11,8 @@ export interface DevServerOptions {
   port?: number;
   uiPort?: number;
   namespace?: string;
+  /** Register the pipeline search attributes (`DucktailPipeline`, `DucktailSource`, `DucktailPhase`). */
+  searchAttributes?: boolean;
 }
 
 export interface DevServer {
@@ -41,6 +44,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.dbFile === undefined ? {} : { dbFilename: options.dbFile }),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.uiPort === undefined ? {} : { ui: true, uiPort: options.uiPort }),
+      ...(options.searchAttributes === true ? { searchAttributes: [...PIPELINE_SEARCH_ATTRIBUTES] } : {}),
       namespace: options.namespace ?? 'default',
       log: { format: 'pretty', level: 'error' },
       ip: '127.0.0.1',

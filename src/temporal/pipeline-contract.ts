@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery } from '../workflows/messages.js';
 import { BATCHES_PER_RUN_MEMO, type PipelineStatus, type PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import type { pipelineWorkflow } from '../workflows/pipeline-workflow.js';
@@ -33,6 +34,8 @@ export function pipelineHandle(client: Client, pipeline: string): PipelineHandle
 export interface PipelineStartOptions {
   /** For tests: continue as new after this many batches (default 1000). Goes in the memo, not the input. */
   batchesPerRun?: number;
+  /** Search attributes to start with: only ones the server has registered (see `pipelineSearchAttributes`). */
+  searchAttributes?: SearchAttributePair[];
 }
 
 /** Starts a pipeline's workflow; throws `WorkflowExecutionAlreadyStartedError` when it runs already. */
@@ -43,7 +46,14 @@ export function startPipelineWorkflow(
   options: PipelineStartOptions = {},
 ): Promise<PipelineHandle> {
   const memo = options.batchesPerRun === undefined ? {} : { memo: { [BATCHES_PER_RUN_MEMO]: options.batchesPerRun } };
-  return client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: workflowId(input.spec.name), args: [input], ...memo });
+  const attributes = (options.searchAttributes ?? []).length === 0 ? {} : { typedSearchAttributes: options.searchAttributes };
+  return client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: workflowId(input.spec.name),
+    args: [input],
+    ...memo,
+    ...attributes,
+  });
 }
 
 /** The running workflow's status (needs a worker to answer). */

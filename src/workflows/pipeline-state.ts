@@ -41,6 +41,8 @@ export interface PipelineState {
   lagSeconds: number | null;
   lastCommitTs: string | null;
   lastBatchAt: string | null;
+  /** Changes in the last batch loaded. Absent in state from older runs. */
+  lastBatchEvents?: number;
   lastError: LastError | null;
   /** The step in progress, or null between steps. Absent in state carried from older runs. */
   step?: CurrentStep | null;

@@ -16,6 +16,10 @@ import type { PipelineActivities } from '../activities/activity-types.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { BatchSummary } from '../model/batch.js';
 import { retentionSettings, type SourceRetention } from '../model/retention.js';
+import { captureSummary, loadSummary, type PipelineWhere } from './pipeline-details.js';
+import { checkInputShape, INVALID_SPEC, invalidInput } from './pipeline-input.js';
+import { carriedSearchAttributes } from './search-attributes.js';
+import { UiReporter } from './ui-reporter.js';
 import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
 import {
   addCounts,
@@ -51,6 +55,7 @@ class StopRequested extends Error {}
  * loaded. Row data never passes through here; activities exchange checkpoints and manifests.
  */
 export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
+  checkInputShape(input);
   let spec = input.spec;
   const state: PipelineState = input.state ?? initialState(new Date().toISOString());
   const batchesPerRun = batchesPerRunOf(workflowInfo().memo);
@@ -76,6 +81,14 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     retentionWarnBytes: retentionSettings(spec).warnBytes,
   });
   setHandler(statusQuery, status);
+  // The Temporal UI's view (current details, phase search attribute), told at each change of state.
+  const ui = new UiReporter();
+  const where = (): PipelineWhere => ({
+    pipeline: typeof spec.name === 'string' ? spec.name : workflowInfo().workflowId,
+    ...(state.checkpoint === null ? {} : { route: `${describeSource(spec)} → ${spec.destination.path} (${spec.mode})` }),
+  });
+  const tell = (): void => ui.report(state, where());
+  tell();
   setHandler(specQuery, () => spec);
   setHandler(
     reconfigureUpdate,
@@ -127,6 +140,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   const step = async <T>(activity: string, fn: () => Promise<T>): Promise<T | 'stale'> => {
     for (;;) {
       state.step = { activity, since: new Date().toISOString() };
+      tell();
       try {
         const result = await CancellationScope.nonCancellable(fn);
         state.lastError = null;
@@ -135,11 +149,13 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
         if (failure?.type === 'StaleBatchError') return 'stale';
         if (failure === null) throw err;
+        if (failure.type === INVALID_SPEC) throw invalidInput(failure.message); // only a new start can fix the input
         const previousPhase = state.phase;
         state.lastError = { type: failure.type ?? 'Error', message: failure.message, at: new Date().toISOString() };
         state.phase = 'failed';
         state.step = null;
         resumed = false;
+        tell();
         await waitFor(() => resumed || root.consideredCancelled);
         if (root.consideredCancelled) throw new StopRequested();
         state.phase = previousPhase;
@@ -161,6 +177,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     addCounts(state.counts, result.skipped ? {} : Object.keys(result.counts).length > 0 ? result.counts : batch.counts);
     state.position = result.position;
     state.lastBatchAt = new Date().toISOString();
+    state.lastBatchEvents = batch.events;
     if (batch.lastCommitTs !== null) {
       state.lastCommitTs = batch.lastCommitTs;
       state.lagSeconds = Math.max(0, (Date.now() - Date.parse(batch.lastCommitTs)) / 1000);
@@ -188,7 +205,9 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         state.step = null; // not a step of the pipeline's work: a paused pipeline shows none
         const scope = new CancellationScope();
         let settled = false;
-        const running = scope.run(() => observeSource({ spec, waitMs, loadedCommitTs: state.lastCommitTs }));
+        const running = scope.run(() =>
+          observeSource.executeWithOptions({ summary: 'paused: measure what the source keeps for the pipeline' }, [{ spec, waitMs, loadedCommitTs: state.lastCommitTs }]),
+        );
         running.then(() => (settled = true), () => (settled = true)); // also handles the rejection of a cancelled wait
         await condition(() => settled || !state.paused || root.consideredCancelled);
         if (settled) return running;
@@ -202,7 +221,9 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 
   try {
     if (state.checkpoint === null) {
-      const prepared = await step('preparePipeline', () => preparePipeline({ spec }));
+      const prepared = await step('preparePipeline', () =>
+        preparePipeline.executeWithOptions({ summary: 'check the input, the source and the destination' }, [{ spec }]),
+      );
       if (prepared !== 'stale') {
         if (prepared.spec !== undefined) spec = prepared.spec;
         state.checkpoint = prepared.checkpoint;
@@ -210,12 +231,15 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       }
     }
     if (input.catchUp === true && state.catchUpTarget === null) {
-      const target = await step('sourcePosition', () => sourcePosition({ spec }));
+      const target = await step('sourcePosition', () =>
+        sourcePosition.executeWithOptions({ summary: "catch-up target: the source's position now" }, [{ spec }]),
+      );
       if (target !== 'stale') state.catchUpTarget = target;
     }
     while (!root.consideredCancelled) {
       if (state.paused) {
         state.phase = 'paused';
+        tell();
         if (!patched('observe-while-paused')) {
           await waitFor(() => !state.paused || root.consideredCancelled);
           continue;
@@ -226,13 +250,19 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       if (workflowInfo().continueAsNewSuggested || batchesThisRun >= batchesPerRun) {
         await condition(allHandlersFinished);
         // The server starts the next run without the memo unless it is passed on.
-        const next = makeContinueAsNewFunc<typeof pipelineWorkflow>({ memo: workflowInfo().memo });
+        const attributes = carriedSearchAttributes(workflowInfo().typedSearchAttributes);
+        const next = makeContinueAsNewFunc<typeof pipelineWorkflow>({
+          memo: workflowInfo().memo,
+          ...(attributes.length > 0 ? { typedSearchAttributes: attributes } : {}),
+        });
         return await next({ ...input, spec, state: { ...state, runs: state.runs + 1 } });
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
       const requests = state.backfillRequests ?? [];
       const captured = await step('captureBatch', () =>
-        captureBatch({ spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) }),
+        captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
+          { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) },
+        ]),
       );
       if (captured === 'stale') continue;
       state.checkpoint = captured.checkpoint;
@@ -241,6 +271,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       noteRetention(captured.retention);
       if (captured.reachedTarget) {
         state.phase = 'caught-up';
+        tell();
         return status();
       }
       if (captured.batch === null) {
@@ -248,7 +279,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         continue;
       }
       const batch = captured.batch;
-      const loaded = await step('loadBatch', () => loadBatch({ spec, batch }));
+      const loaded = await step('loadBatch', () => loadBatch.executeWithOptions({ summary: loadSummary(state, batch) }, [{ spec, batch }]));
       if (loaded === 'stale') continue;
       state.checkpoint = loaded.checkpoint;
       applyLoaded(batch, loaded);
@@ -259,6 +290,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     if (!(err instanceof StopRequested)) throw err;
   }
   state.phase = 'stopped';
+  tell();
   return status();
 }
 

@@ -2,16 +2,17 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { startPipelineWorkflow } from '../helpers/pipelines.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { runCli } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
-import { PIPELINE_WORKFLOW_TYPE, queryStatus, workflowId } from '../../src/temporal/pipeline-contract.js';
+import { PIPELINE_WORKFLOW_TYPE, workflowId } from '../../src/temporal/pipeline-contract.js';
 
 const DB = 'ducktail_e2e';
 const TQ = 'e2e-catch-up';
@@ -67,16 +68,13 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
     assert.match(bad.stderr, /write a number and a unit: 30s, 15m, 1h or 1d/);
   });
 
-  test('a malformed spec started from the UI parks the pipeline with a ConfigError naming the field', async () => {
+  test('a malformed spec started from the UI fails the run with an InvalidSpecError naming the field (only a new start can fix it)', async () => {
     const spec = { name: 'e2e_cu_bad', source: { kind: 'postgres', tables: ['no_schema'] }, destination: { path: path.join(h.dir, 'bad.duckdb') } };
     const handle = await h.server.env.client.workflow.start(PIPELINE_WORKFLOW_TYPE, { taskQueue: TQ, workflowId: workflowId('e2e_cu_bad'), args: [{ spec }] });
-    const status = await waitFor('the pipeline parks as failed', async () => {
-      const s = await queryStatus(handle);
-      return s.phase === 'failed' ? s : undefined;
-    });
-    assert.equal(status.lastError?.type, 'ConfigError');
-    assert.match(status.lastError?.message ?? '', /source\.tables\[0\]: write tables as schema\.table/);
-    await handle.cancel();
-    assert.equal(((await handle.result()) as PipelineStatus).phase, 'stopped');
+    const err = await handle.result().then(() => assert.fail('the run should fail'), (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+    assert.equal(err.cause.type, 'InvalidSpecError');
+    assert.match(err.cause.message, /source\.tables\[0\]: write tables as schema\.table/);
+    assert.equal((await handle.describe()).status.name, 'FAILED');
   });
 });

@@ -20,7 +20,14 @@ export interface PgE2E {
  * connection to `ducktail_e2e` with `schemaSql` applied, a Temporal dev server and an in-process
  * worker on `taskQueue`. Slots and publications named `slotPrefix…` are dropped before and after.
  */
-export function pgE2E(options: { taskQueue: string; slotPrefix: string; schemaSql: string; worker?: boolean }): PgE2E {
+export function pgE2E(options: {
+  taskQueue: string;
+  slotPrefix: string;
+  schemaSql: string;
+  worker?: boolean;
+  /** Options of the test's dev server (web UI port, pipeline search attributes). */
+  server?: Parameters<typeof testServer>[0];
+}): PgE2E {
   const h = {} as PgE2E;
   before(async () => {
     await ensurePgDatabase(E2E_DB);
@@ -28,7 +35,7 @@ export function pgE2E(options: { taskQueue: string; slotPrefix: string; schemaSq
     await dropPgReplication(h.pgc, options.slotPrefix);
     await h.pgc.query(options.schemaSql);
     h.dir = await tempDir(options.taskQueue);
-    h.server = await testServer();
+    h.server = await testServer(options.server);
     if (options.worker !== false) h.worker = await inProcessWorker(h.server, options.taskQueue);
   });
   after(async () => {

@@ -8,9 +8,12 @@ import { createPipelineWorker, type PipelineWorker } from '../../src/worker.js';
 
 export const TASK_QUEUE_PREFIX = 'ducktail-test';
 
-/** A real Temporal dev server for one test file (in memory, random port). */
-export function testServer(): Promise<DevServer> {
-  return startDevServer();
+/**
+ * A real Temporal dev server for one test file (in memory, random port); with the pipeline
+ * search attributes registered and the web UI on `uiPort` when asked.
+ */
+export function testServer(options: { searchAttributes?: boolean; uiPort?: number } = {}): Promise<DevServer> {
+  return startDevServer(options);
 }
 
 export interface RunningWorker {
