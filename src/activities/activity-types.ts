@@ -29,7 +29,7 @@ export interface CaptureBatchInput {
 export interface CaptureBatchResult {
   /** The staged batch, or null when nothing new arrived (or `until` was already reached). */
   batch: BatchSummary | null;
-  /** The durable checkpoint the capture started from. */
+  /** The durable checkpoint: the one the capture started from, or the position it committed (a capture that only moved the position commits it itself). */
   checkpoint: CheckpointView;
   /** True when `until` is given and the durable checkpoint has reached it. */
   reachedTarget: boolean;
@@ -73,6 +73,10 @@ export interface ObserveSourceResult {
   retention: SourceRetention | null;
 }
 
+export interface InterruptCaptureInput {
+  pipeline: string;
+}
+
 /** The activity functions as the workflow sees them (implemented in create-activities.ts). */
 export interface PipelineActivities {
   preparePipeline(input: PreparePipelineInput): Promise<PreparePipelineResult>;
@@ -81,4 +85,9 @@ export interface PipelineActivities {
   sourcePosition(input: SourcePositionInput): Promise<Position>;
   /** Measures what the source keeps for a paused pipeline (see `observeSource`). */
   observeSource(input: ObserveSourceInput): Promise<ObserveSourceResult>;
+  /**
+   * Ends the pipeline's capture if it runs in this worker process (a long poll returns at once,
+   * with what it read); true when one did. Best effort, next to cancelling the capture activity.
+   */
+  interruptCapture(input: InterruptCaptureInput): Promise<boolean>;
 }

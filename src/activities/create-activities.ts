@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { PipelineConnectors } from '../composition.js';
-import type { Destination } from '../destinations/destination.js';
+import type { ApplyResult, Destination } from '../destinations/destination.js';
 import { parsePipelineSpec } from '../config/load-config.js';
 import { NoPrimaryKeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, checkpointView, type Checkpoint } from '../model/checkpoint.js';
+import type { BatchSummary } from '../model/batch.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { SourceConnector } from '../sources/source-connector.js';
 import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
@@ -15,6 +16,7 @@ import { SpoolWriter } from '../staging/spool-writer.js';
 import type {
   CaptureBatchInput,
   CaptureBatchResult,
+  InterruptCaptureInput,
   LoadBatchInput,
   LoadBatchResult,
   ObserveSourceInput,
@@ -24,6 +26,7 @@ import type {
   SourcePositionInput,
 } from './activity-types.js';
 import { observeSource, readRetention } from './observe-source.js';
+import { CaptureInterrupts, captureWhileIdle, positionOnly } from './idle-poll.js';
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
@@ -36,6 +39,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps): PipelineActivities {
   const { connectors, logger } = deps;
   const readAheads = new ReadAheads(logger);
+  const interrupts = new CaptureInterrupts();
 
   /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
   async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {
@@ -48,6 +52,20 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     } catch {
       return null;
     }
+  }
+
+  /** Applies a staged batch with its checkpoint in one DuckDB transaction; then, only then, acknowledges the source. */
+  async function applyAndAcknowledge(spec: PipelineSpec, batch: BatchSummary, heartbeat: () => void): Promise<ApplyResult> {
+    const manifest = await readManifest(batch.spoolDir);
+    const dest = await connectors.destination(spec);
+    const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat });
+    // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
+    const source = await connectors.source(spec);
+    await source.acknowledge(result.checkpoint).catch((err: unknown) => {
+      logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
+    });
+    await rm(batch.spoolDir, { recursive: true, force: true });
+    return result;
   }
 
   return {
@@ -97,23 +115,26 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         logger.debug({ pipeline: spec.name, batchId, readAhead: adopted !== null }, 'capture started');
         const started = Date.now();
         const writer = adopted?.writer ?? (await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint));
+        const running = interrupts.register(spec.name, ctx.cancellationSignal);
         const captureCtx = {
           // Details show the capture's progress in the Temporal UI (counts only, never rows).
           heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
-          signal: ctx.cancellationSignal,
+          signal: running.signal,
         };
         let outcome;
         try {
-          if (adopted === null) outcome = await source.capture(from, writer, spec.batch, captureCtx);
-          else {
-            adopted.adopt(captureCtx);
-            const done = await adopted.done;
+          adopted?.adopt(captureCtx);
+          // A capture that finds nothing waits here (long poll) until something arrives or the workflow cancels it.
+          const first = adopted?.done.then((done) => {
             if (done instanceof Error) throw done;
-            outcome = done;
-          }
+            return done;
+          });
+          outcome = await captureWhileIdle({ source, from, sink: writer, limits: spec.batch, ctx: captureCtx, longPoll: until == null, ...(first === undefined ? {} : { first }) });
         } catch (err) {
           await writer.abort();
           throw err;
+        } finally {
+          running.done();
         }
         const keyless = spec.mode === 'merge' && spec.keyless === 'error' ? writer.tables.filter((t) => t.primaryKey.length === 0) : [];
         if (keyless.length > 0) {
@@ -127,33 +148,29 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           await writer.abort();
           return { ...base, batch: null, reachedTarget: false };
         }
-        // A capture that only moved the position (idle keepalives) still loads, so the source can free its log.
         const to = { ...outcome.to, batchId };
+        const nothingStaged = writer.empty;
         const batch = await writer.finish(to, outcome.schemaChanges);
+        if (from === checkpoint && nothingStaged && positionOnly(from, outcome)) {
+          // A capture that only moved the position (others' changes, keepalives) commits it here, no
+          // rows to apply, so the source can free its log without a load in the workflow's history.
+          const committed = (await applyAndAcknowledge(spec, batch, captureCtx.heartbeat)).checkpoint;
+          const at = committed.position;
+          return { checkpoint: checkpointView(committed), position: at === null ? null : source.describe(at), lagBytes: await lag(source, committed), batch: null, reachedTarget: false };
+        }
         logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
         // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
-        if (to.snapshot === undefined && !ctx.cancellationSignal.aborted) await readAheads.start(spec, source, to);
+        if (to.snapshot === undefined && !running.signal.aborted) await readAheads.start(spec, source, to);
         return { ...base, batch, reachedTarget: false };
       }),
 
     loadBatch: ({ spec, batch }: LoadBatchInput): Promise<LoadBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
-        const manifest = await readManifest(batch.spoolDir);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
-        const dest = await connectors.destination(spec);
-        const result = await dest.applyBatch(manifest, {
-          mode: spec.mode,
-          spoolDir: batch.spoolDir,
-          heartbeat: () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }),
-        });
-        // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
+        const result = await applyAndAcknowledge(spec, batch, () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }));
         const source = await connectors.source(spec);
-        await source.acknowledge(result.checkpoint).catch((err: unknown) => {
-          logger.warn({ pipeline: spec.name, err }, 'acknowledging the source failed; the next batch acknowledges again');
-        });
-        await rm(batch.spoolDir, { recursive: true, force: true });
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped, ms: Date.now() - started }, 'load committed');
         const position = result.checkpoint.position;
         return {
@@ -165,6 +182,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           resync: result.resync,
         };
       }),
+
+    interruptCapture: ({ pipeline }: InterruptCaptureInput) => Promise.resolve(interrupts.interrupt(pipeline)),
 
     sourcePosition: ({ spec }: SourcePositionInput) =>
       asActivity(async () => (await connectors.source(spec)).currentPosition()),

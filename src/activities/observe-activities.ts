@@ -49,6 +49,8 @@ export function observeActivities(activities: PipelineActivities, metrics: Pipel
 
     sourcePosition: (input) => observed(input.spec.name, () => activities.sourcePosition(input)),
 
+    interruptCapture: (input) => activities.interruptCapture(input),
+
     // While a pipeline is paused, this is what keeps its retained-bytes gauge current.
     observeSource: (input) =>
       observed(input.spec.name, async () => {

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { CaptureContext, CaptureOutcome, SourceConnector } from '../sources/source-connector.js';
+import { sliceLimits } from './idle-poll.js';
 import { batchDir, newBatchId } from '../staging/spool-paths.js';
 import { SpoolWriter } from '../staging/spool-writer.js';
 
@@ -26,7 +27,9 @@ export interface ReadAhead {
  * it starts from that very checkpoint (N loaded), and otherwise discards it (N failed, was stale,
  * or the spec changed) and captures as usual. Nothing reaches DuckDB but through a load, and the
  * source is still acknowledged only after a load commits: the guarantees are those of a capture
- * that started a little earlier. At most one read-ahead per pipeline; it ends at the batch limits.
+ * that started a little earlier. At most one read-ahead per pipeline; it ends at the batch limits,
+ * or after one slice of the long poll when nothing arrives (the activity that takes it over goes
+ * on waiting, see idle-poll.ts).
  */
 export class ReadAheads {
   private readonly pending = new Map<string, { spec: string; ahead: ReadAhead }>();
@@ -41,7 +44,7 @@ export class ReadAheads {
     const abort = new AbortController();
     let beat = (): void => undefined;
     const ctx: CaptureContext = { heartbeat: () => beat(), signal: abort.signal };
-    const done = source.capture(from, writer, spec.batch, ctx).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const done = source.capture(from, writer, sliceLimits(spec.batch), ctx).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     const ahead: ReadAhead = {
       batchId,
       writer,

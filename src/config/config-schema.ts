@@ -48,7 +48,8 @@ const batchSchema = z
     maxRows: z.number().int().min(1).default(100_000),
     maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     maxWaitMs: z.number().int().min(0).default(400),
-    idleWaitMs: z.number().int().min(100).default(5000),
+    // A capture that finds nothing waits this long (long poll) unless the workflow interrupts it.
+    idleWaitMs: z.number().int().min(100).max(600_000).default(60_000),
   })
   .prefault({});
 

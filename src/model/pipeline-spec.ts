@@ -56,7 +56,11 @@ export interface BatchLimits {
   maxBytes: number;
   /** ... or this long after its first change. */
   maxWaitMs: number;
-  /** An empty capture returns after this long, so signals and status stay responsive. */
+  /**
+   * A capture that finds nothing keeps waiting this long (long poll, in slices of a few seconds),
+   * so an idle pipeline writes little history; a change ends it at once, and the workflow
+   * interrupts it to take in a pause, stop or re-sync request.
+   */
   idleWaitMs: number;
 }
 

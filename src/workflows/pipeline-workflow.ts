@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -38,13 +39,24 @@ const { preparePipeline, sourcePosition } = proxyActivities<PipelineActivities>(
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-const { captureBatch, loadBatch, observeSource } = proxyActivities<PipelineActivities>({
+const batchActivity = {
   startToCloseTimeout: '2 hours',
   // A worker that dies mid-batch is noticed this long after its last heartbeat; another attempt
   // (on any worker of the queue) then starts from the durable checkpoint.
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+
+const { loadBatch, observeSource } = proxyActivities<PipelineActivities>(batchActivity);
+
+// A capture that finds nothing waits (long poll); the workflow cancels it to take in a pause, a
+// stop or a re-sync request, and it then returns what it read: wait for that result.
+const { captureBatch } = proxyActivities<PipelineActivities>({ ...batchActivity, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+
+const { interruptCapture } = proxyActivities<PipelineActivities>({ scheduleToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+
+/** Marks runs whose idle captures the workflow interrupts (runs started before it never do, so their histories replay). */
+const INTERRUPTIBLE_CAPTURE = 'interruptible-capture';
 
 /** Thrown inside the loop when the user cancelled the workflow: stop gracefully. */
 class StopRequested extends Error {}
@@ -165,6 +177,31 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     }
   };
 
+  /**
+   * Runs a capture that the workflow cancels once `interrupt()` holds (a capture idling in its long
+   * poll then returns at once, with whatever it read). Returns null when it was cancelled before it
+   * could return anything.
+   */
+  const interruptible = async <T>(capture: () => Promise<T>, interrupt: () => boolean): Promise<T | null> => {
+    if (!patched(INTERRUPTIBLE_CAPTURE)) return capture();
+    const scope = new CancellationScope();
+    let settled = false;
+    void condition(() => settled || interrupt()).then(() => {
+      if (settled) return;
+      scope.cancel();
+      // The fast path: cancellation reaches the activity only with its next (throttled) heartbeat.
+      interruptCapture({ pipeline: spec.name }).catch(() => undefined);
+    });
+    try {
+      return await scope.run(capture);
+    } catch (err) {
+      if (scope.consideredCancelled && isCancellation(err)) return null;
+      throw err;
+    } finally {
+      settled = true;
+    }
+  };
+
   const applyLoaded = (
     batch: BatchSummary,
     result: { counts: BatchSummary['counts']; position: string | null; skipped: boolean; resync?: string[] },
@@ -259,12 +296,19 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       }
       state.phase = state.checkpoint?.snapshot !== undefined ? 'snapshot' : 'streaming';
       const requests = state.backfillRequests ?? [];
+      const capturing = spec;
+      // Something for the loop to take in: stop the capture's wait for it.
+      const interrupt = (): boolean => state.paused || root.consideredCancelled || spec !== capturing || (state.backfillRequests ?? []).length !== requests.length;
       const captured = await step('captureBatch', () =>
-        captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
-          { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) },
-        ]),
+        interruptible(
+          () =>
+            captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
+              { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) },
+            ]),
+          interrupt,
+        ),
       );
-      if (captured === 'stale') continue;
+      if (captured === 'stale' || captured === null) continue;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
       state.lagBytes = captured.lagBytes;

@@ -60,6 +60,7 @@ function mockActivities(behaviour: Map<string, Behaviours>, loaded: Set<string>,
     return c;
   };
   return {
+    interruptCapture: () => Promise.resolve(false),
     preparePipeline: ({ spec }) =>
       asActivity(() => {
         called(spec.name).prepares++;

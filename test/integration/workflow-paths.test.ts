@@ -66,6 +66,7 @@ function fakeActivities(scripts: Map<string, Script>): PipelineActivities {
     return s;
   };
   return {
+    interruptCapture: () => Promise.resolve(false),
     preparePipeline: ({ spec }) =>
       asActivity(() => {
         const s = of(spec.name);

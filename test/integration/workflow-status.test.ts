@@ -72,6 +72,7 @@ function fakeActivities(sources: Map<string, Source>): PipelineActivities {
     return s;
   };
   return {
+    interruptCapture: () => Promise.resolve(false),
     preparePipeline: ({ spec }) => asActivity(() => Promise.resolve({ checkpoint: source(spec.name).prepared, warnings: source(spec.name).warnings, tables: ['s.t'] })),
     sourcePosition: ({ spec }) => asActivity(() => Promise.resolve(source(spec.name).prepared.position!)),
     observeSource: () => Promise.resolve({ retention: null }),

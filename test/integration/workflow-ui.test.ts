@@ -40,6 +40,7 @@ function fakeActivities(fakes: Map<string, Fake>): PipelineActivities {
         return Promise.resolve({ checkpoint: at(0), warnings: [], tables: ['s.a', 's.b', 's.c'], spec });
       }),
     sourcePosition: () => asActivity(() => Promise.resolve(at(0).position!)),
+    interruptCapture: () => Promise.resolve(false),
     observeSource: () => Promise.resolve({ retention: null }),
     captureBatch: ({ spec }) =>
       asActivity(async () => {

@@ -38,6 +38,7 @@ function fakeActivities(clock: { t: number }, results: { capture?: Partial<Captu
     captureBatch: () => asActivity(() => take({ checkpoint, batch, reachedTarget: false, position: null, lagBytes: 4096, ...results.capture })),
     loadBatch: () => asActivity(() => take({ checkpoint, skipped: false, counts: {}, position: null, ...results.load })),
     sourcePosition: () => asActivity(() => take({ kind: 'pg', lsn: '0/0', ackLsn: '0/0' })),
+    interruptCapture: () => Promise.resolve(false),
     observeSource: () => asActivity(() => take({ retention: { bytes: 9000, log: 'WAL' as const, warnings: [], measuredAt: '2026-01-01T00:00:00.000Z' } })),
   };
 }

@@ -30,7 +30,7 @@ describe('config', () => {
     assert.equal(p.destination.path, '/etc/ducktail/out.duckdb');
     assert.equal(p.mode, 'merge');
     assert.equal(p.keyless, 'error');
-    assert.deepEqual(p.batch, { maxRows: 100_000, maxBytes: 64 * 1024 * 1024, maxWaitMs: 400, idleWaitMs: 5000 });
+    assert.deepEqual(p.batch, { maxRows: 100_000, maxBytes: 64 * 1024 * 1024, maxWaitMs: 400, idleWaitMs: 60000 });
     assert.deepEqual(p.snapshot, { enabled: true, chunkRows: 50_000 });
     assert.equal(config.temporal.taskQueue, 'ducktail');
     assert.ok(p.source.kind === 'postgres');
