@@ -30,6 +30,12 @@ import { CaptureInterrupts, captureWhileIdle, positionOnly } from './idle-poll.j
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
+/**
+ * Heartbeat period while a capture opens (before its own progress heartbeats): well inside the
+ * workflow's 10 s heartbeat timeout, which a busy DuckDB file (up to `BUSY_WAIT_MS`) would exceed.
+ */
+const OPENING_HEARTBEAT_MS = 2_000;
+
 export interface ActivityDeps {
   connectors: PipelineConnectors;
   logger: Logger;
@@ -68,6 +74,82 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     return result;
   }
 
+  /** One capture activity; `opened` is called once the capture's own progress heartbeats take over. */
+  async function capture(ctx: Context, opened: () => void, { spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> {
+    // Taken before the source: a changed spec replaces the source the read-ahead uses.
+    const ahead = await readAheads.take(spec);
+    const source = await connectors.source(spec);
+    const dest = await connectors.destination(spec);
+    const checkpoint = await durableCheckpoint(spec, source, dest);
+    // New re-sync requests start from the stored checkpoint with them taken in; a read-ahead has not.
+    const from = withRequests(checkpoint, backfill);
+    const adopted = ahead !== null && from === checkpoint && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
+    if (ahead !== null && adopted === null) await ahead.discard();
+    const base = {
+      checkpoint: checkpointView(checkpoint),
+      position: checkpoint.position === null ? null : source.describe(checkpoint.position),
+      lagBytes: await lag(source, checkpoint),
+      retention: await readRetention(source, checkpoint, logger.child({ pipeline: spec.name })),
+    };
+    if (until != null && checkpoint.snapshot === undefined && source.reached(checkpoint, until)) {
+      await adopted?.discard();
+      return { ...base, batch: null, reachedTarget: true };
+    }
+    await removeOldSpools(spec, adopted?.batchId);
+    const batchId = adopted?.batchId ?? newBatchId();
+    logger.debug({ pipeline: spec.name, batchId, readAhead: adopted !== null }, 'capture started');
+    const started = Date.now();
+    const writer = adopted?.writer ?? (await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint));
+    opened();
+    const running = interrupts.register(spec.name, ctx.cancellationSignal);
+    const captureCtx = {
+      // Details show the capture's progress in the Temporal UI (counts only, never rows).
+      heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
+      signal: running.signal,
+    };
+    let outcome;
+    try {
+      adopted?.adopt(captureCtx);
+      // A capture that finds nothing waits here (long poll) until something arrives or the workflow cancels it.
+      const first = adopted?.done.then((done) => {
+        if (done instanceof Error) throw done;
+        return done;
+      });
+      outcome = await captureWhileIdle({ source, from, sink: writer, limits: spec.batch, ctx: captureCtx, longPoll: until == null, ...(first === undefined ? {} : { first }) });
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    } finally {
+      running.done();
+    }
+    const keyless = spec.mode === 'merge' && spec.keyless === 'error' ? writer.tables.filter((t) => t.primaryKey.length === 0) : [];
+    if (keyless.length > 0) {
+      await writer.abort();
+      throw new NoPrimaryKeyError(
+        `pipeline ${spec.name}: ${keyless.map((t) => t.table).join(', ')} has no primary key and cannot be merged`,
+        'add a primary key at the source, or set keyless: append to write such tables as an audit log; then resume the pipeline',
+      );
+    }
+    if (writer.empty && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
+      await writer.abort();
+      return { ...base, batch: null, reachedTarget: false };
+    }
+    const to = { ...outcome.to, batchId };
+    const nothingStaged = writer.empty;
+    const batch = await writer.finish(to, outcome.schemaChanges);
+    if (from === checkpoint && nothingStaged && positionOnly(from, outcome)) {
+      // A capture that only moved the position (others' changes, keepalives) commits it here, no
+      // rows to apply, so the source can free its log without a load in the workflow's history.
+      const committed = (await applyAndAcknowledge(spec, batch, captureCtx.heartbeat)).checkpoint;
+      const at = committed.position;
+      return { checkpoint: checkpointView(committed), position: at === null ? null : source.describe(at), lagBytes: await lag(source, committed), batch: null, reachedTarget: false };
+    }
+    logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
+    // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
+    if (to.snapshot === undefined && !running.signal.aborted) await readAheads.start(spec, source, to);
+    return { ...base, batch, reachedTarget: false };
+  }
+
   return {
     preparePipeline: (input: PreparePipelineInput): Promise<PreparePipelineResult> =>
       asActivity(async () => {
@@ -91,77 +173,14 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     captureBatch: ({ spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
-        // Taken before the source: a changed spec replaces the source the read-ahead uses.
-        const ahead = await readAheads.take(spec);
-        const source = await connectors.source(spec);
-        const dest = await connectors.destination(spec);
-        const checkpoint = await durableCheckpoint(spec, source, dest);
-        // New re-sync requests start from the stored checkpoint with them taken in; a read-ahead has not.
-        const from = withRequests(checkpoint, backfill);
-        const adopted = ahead !== null && from === checkpoint && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
-        if (ahead !== null && adopted === null) await ahead.discard();
-        const base = {
-          checkpoint: checkpointView(checkpoint),
-          position: checkpoint.position === null ? null : source.describe(checkpoint.position),
-          lagBytes: await lag(source, checkpoint),
-          retention: await readRetention(source, checkpoint, logger.child({ pipeline: spec.name })),
-        };
-        if (until != null && checkpoint.snapshot === undefined && source.reached(checkpoint, until)) {
-          await adopted?.discard();
-          return { ...base, batch: null, reachedTarget: true };
-        }
-        await removeOldSpools(spec, adopted?.batchId);
-        const batchId = adopted?.batchId ?? newBatchId();
-        logger.debug({ pipeline: spec.name, batchId, readAhead: adopted !== null }, 'capture started');
-        const started = Date.now();
-        const writer = adopted?.writer ?? (await SpoolWriter.create(batchDir(spec, batchId), spec.name, batchId, checkpoint));
-        const running = interrupts.register(spec.name, ctx.cancellationSignal);
-        const captureCtx = {
-          // Details show the capture's progress in the Temporal UI (counts only, never rows).
-          heartbeat: () => ctx.heartbeat({ batchId, events: writer.events, bytes: writer.bytes }),
-          signal: running.signal,
-        };
-        let outcome;
+        // Opening may wait on others (a reader holding the DuckDB file, a source reconnecting):
+        // heartbeat meanwhile, so the wait is not taken for a dead worker.
+        const opening = setInterval(() => ctx.heartbeat({ opening: true }), OPENING_HEARTBEAT_MS);
         try {
-          adopted?.adopt(captureCtx);
-          // A capture that finds nothing waits here (long poll) until something arrives or the workflow cancels it.
-          const first = adopted?.done.then((done) => {
-            if (done instanceof Error) throw done;
-            return done;
-          });
-          outcome = await captureWhileIdle({ source, from, sink: writer, limits: spec.batch, ctx: captureCtx, longPoll: until == null, ...(first === undefined ? {} : { first }) });
-        } catch (err) {
-          await writer.abort();
-          throw err;
+          return await capture(ctx, () => clearInterval(opening), { spec, until, backfill });
         } finally {
-          running.done();
+          clearInterval(opening);
         }
-        const keyless = spec.mode === 'merge' && spec.keyless === 'error' ? writer.tables.filter((t) => t.primaryKey.length === 0) : [];
-        if (keyless.length > 0) {
-          await writer.abort();
-          throw new NoPrimaryKeyError(
-            `pipeline ${spec.name}: ${keyless.map((t) => t.table).join(', ')} has no primary key and cannot be merged`,
-            'add a primary key at the source, or set keyless: append to write such tables as an audit log; then resume the pipeline',
-          );
-        }
-        if (writer.empty && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
-          await writer.abort();
-          return { ...base, batch: null, reachedTarget: false };
-        }
-        const to = { ...outcome.to, batchId };
-        const nothingStaged = writer.empty;
-        const batch = await writer.finish(to, outcome.schemaChanges);
-        if (from === checkpoint && nothingStaged && positionOnly(from, outcome)) {
-          // A capture that only moved the position (others' changes, keepalives) commits it here, no
-          // rows to apply, so the source can free its log without a load in the workflow's history.
-          const committed = (await applyAndAcknowledge(spec, batch, captureCtx.heartbeat)).checkpoint;
-          const at = committed.position;
-          return { checkpoint: checkpointView(committed), position: at === null ? null : source.describe(at), lagBytes: await lag(source, committed), batch: null, reachedTarget: false };
-        }
-        logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
-        // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
-        if (to.snapshot === undefined && !running.signal.aborted) await readAheads.start(spec, source, to);
-        return { ...base, batch, reachedTarget: false };
       }),
 
     loadBatch: ({ spec, batch }: LoadBatchInput): Promise<LoadBatchResult> =>

@@ -83,7 +83,7 @@ function releases(source: SourceConnector, from: Checkpoint, to: Checkpoint): bo
 /**
  * The captures running in this worker process, by pipeline, so the workflow can end a long poll
  * at once (`interruptCapture`) rather than when the activity's cancellation reaches it with its
- * next heartbeat (heartbeats are throttled: up to 16 s). Best effort: the cancellation is the
+ * next heartbeat (heartbeats are throttled: up to 8 s). Best effort: the cancellation is the
  * guarantee, this is the fast path when the capture runs in the process the interrupt reaches.
  */
 export class CaptureInterrupts {

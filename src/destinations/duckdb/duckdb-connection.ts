@@ -40,8 +40,8 @@ export const READER_WINDOW_MS = 400;
 /**
  * How long an open waits for another process (a reader) to release the file, retrying every
  * `BUSY_RETRY_MS`, before failing with the retryable `DestinationBusyError` (and going through
- * Temporal's backoff). Below the activities' 20 s heartbeat timeout, so a capture that reads its
- * checkpoint before its first heartbeat is not timed out while it waits; loads heartbeat meanwhile.
+ * Temporal's backoff). Activities heartbeat while they wait (a capture opening, a load), so the
+ * wait is not taken for a dead worker by the workflow's 10 s heartbeat timeout.
  */
 export const BUSY_WAIT_MS = 15_000;
 export const BUSY_RETRY_MS = 100;
