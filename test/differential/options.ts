@@ -35,7 +35,7 @@ export const SHORT_RUN: Omit<RunOptions, 'source' | 'seed' | 'switches'> = {
   connKills: 1,
 };
 
-/** A pipeline whose position and batch count stand still this long has stalled (a SIGKILL costs the 20 s heartbeat timeout). */
+/** A pipeline whose position and batch count stand still this long has stalled (a SIGKILL costs the 10 s heartbeat timeout). */
 export const STALL_SECONDS = 45;
 
 /** The command that replays a run (same seed, same op sequence, same switches and fault schedule). */
