@@ -55,6 +55,8 @@ export interface PipelineStatusRow {
   current: CurrentActivity | null;
   /** Why the status query could not be answered (e.g. no worker is running), or null. */
   queryError?: string;
+  /** Why the run failed (FAILED, TIMED_OUT, TERMINATED), e.g. an invalid input typed into the Temporal UI. */
+  failure?: string;
 }
 
 const QUERY_TIMEOUT_MS = 5_000;
@@ -83,6 +85,11 @@ export async function readStatus(client: Client, pipeline: string): Promise<Pipe
       row.status = await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => queryStatus(handle));
     } else if (row.execution === 'COMPLETED') {
       row.status = (await handle.result()) as PipelineStatus;
+    } else if (row.execution === 'FAILED' || row.execution === 'TIMED_OUT' || row.execution === 'TERMINATED') {
+      row.failure = await handle.result().then(
+        () => 'no reason recorded',
+        (err: unknown) => failureText(err),
+      );
     }
   } catch (err) {
     row.queryError = (err as Error).message;
@@ -142,6 +149,7 @@ function formatRow(row: PipelineStatusRow): string {
   const lines: string[] = [];
   if (s === null) {
     lines.push(`${row.pipeline}: ${row.execution.toLowerCase().replace('_', ' ')} (workflow ${row.workflow})`);
+    if (row.failure !== undefined) lines.push(indent(`  ${row.failure}`), `  start it again once fixed: ducktail start ${row.pipeline}`);
   } else {
     lines.push(
       `${row.pipeline}: ${s.phase}${s.paused && s.phase !== 'paused' ? ' (paused)' : ''} — ${row.execution.toLowerCase()} workflow ${row.workflow}`,
@@ -160,6 +168,16 @@ function formatRow(row: PipelineStatusRow): string {
   if (row.retrying !== null) lines.push(indent(`  RETRYING: ${describeRetrying(row.retrying)}`));
   if (row.queryError !== undefined) lines.push(`  status query failed: ${row.queryError} (is a worker running? start one with \`ducktail worker\`)`);
   return lines.join('\n');
+}
+
+/** A failed run's reason: its failure's message and the causes under it (the error with its fix). */
+export function failureText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) {
+    // The client's wrapper says only that the workflow failed; the cause says why.
+    if (!/^Workflow execution (failed|terminated|timed out)/i.test(e.message)) parts.push(e.message);
+  }
+  return parts.length > 0 ? parts.join(': ') : String(err);
 }
 
 /** Indents continuation lines of a multi-line message (e.g. its `fix:` line) under the first. */

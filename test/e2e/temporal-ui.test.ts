@@ -200,6 +200,14 @@ describe('the Temporal UI in a real browser: start from the Start Workflow form,
       await page.goto(`${ui}/workflows/${workflowId('e2e_tui_bad')}`);
       await page.getByText('Failed', { exact: true }).first().waitFor();
       await page.getByText(/source\.tables\[0\]: write tables as schema\.table/).first().waitFor();
+      // `status` says why the run failed and how to go on.
+      const config = path.join(h.dir, 'ducktail-bad.yaml');
+      await writeFile(config, stringify({ temporal: { address: h.server.address, taskQueue: TQ }, pipelines: [spec('e2e_tui_bad')] }));
+      const status = await runCli(['status', 'e2e_tui_bad', '--config', config]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /e2e_tui_bad: failed \(workflow ducktail-e2e_tui_bad\)/);
+      assert.match(status.stdout, /source\.tables\[0\]: write tables as schema\.table/);
+      assert.match(status.stdout, /start it again once fixed: ducktail start e2e_tui_bad/);
     });
   });
 });
