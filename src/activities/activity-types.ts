@@ -35,7 +35,10 @@ export interface CaptureBatchResult {
   reachedTarget: boolean;
   /** The durable position formatted for people. */
   position: string | null;
-  /** Log bytes between the durable position and the source's end of log, when known. */
+  /**
+   * Log bytes between the source's end of log and the position the capture reached (the staged
+   * batch's end, else the durable position), measured when the capture ends; null when unknown.
+   */
   lagBytes: number | null;
   /** What the source keeps for the pipeline from the durable checkpoint on; null when it cannot tell now. Absent from older versions. */
   retention?: SourceRetention | null;

@@ -132,7 +132,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     }
     if (writer.empty && checkpointKey(outcome.to) === checkpointKey(checkpoint)) {
       await writer.abort();
-      return { ...base, batch: null, reachedTarget: false };
+      // Measured again: a capture that found nothing may have waited a minute (long poll).
+      return { ...base, lagBytes: await lag(source, checkpoint), batch: null, reachedTarget: false };
     }
     const to = { ...outcome.to, batchId };
     const nothingStaged = writer.empty;
@@ -147,7 +148,8 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
     // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
     if (to.snapshot === undefined && !running.signal.aborted) await readAheads.start(spec, source, to);
-    return { ...base, batch, reachedTarget: false };
+    // What is left beyond this batch: once it loads, that is the pipeline's lag.
+    return { ...base, lagBytes: await lag(source, to), batch, reachedTarget: false };
   }
 
   return {

@@ -10,7 +10,7 @@ import { pgSpec, startPipelineWorkflow, waitForStatus } from '../helpers/pipelin
 const TQ = 'e2e-idle-history';
 const TABLE = 'e2e_idle_h.t';
 /** How long the idle pipeline is watched. */
-const IDLE_MS = 60_000;
+const IDLE_MS = 30_000; // half a long poll: at most one capture cycle (6 events) falls in it
 
 /** Milliseconds `fn` takes. */
 async function timed(fn: () => Promise<unknown>): Promise<number> {
