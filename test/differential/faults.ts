@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SourceDriver } from './driver.js';
 import type { Features } from './features.js';
-import { pipelineHandle, resyncUpdate } from '../../src/temporal/pipeline-contract.js';
+import { pauseSignal, pipelineHandle, resumeSignal, resyncUpdate } from '../../src/temporal/pipeline-contract.js';
 import { statusOf } from './pipelines.js';
 import type { Prng } from './prng.js';
 import type { WorkerSupervisor } from './worker-supervisor.js';
@@ -14,6 +14,8 @@ export interface FaultPlan {
   duringSnapshot: boolean;
   /** Times a random table is re-synced (`ducktail resync`) while the workload runs. */
   resyncs: number[];
+  /** Times a random pipeline is paused for a few seconds, then resumed. Absent in plans of older runs. */
+  pauses?: number[];
 }
 
 export interface FaultSchedule {
@@ -49,7 +51,8 @@ export function planFaults(rng: Prng, features: Features, s: FaultSchedule): Fau
     : [];
   // Re-syncs: one early (it overlaps worker kills), one late (it may still run when the workload stops).
   const resyncs = features.faults.has('resync') ? spread(rng, 2, s.durationMs, 0.1, 0.7) : [];
-  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot'), resyncs };
+  const pauses = features.faults.has('pause') ? spread(rng, 2, s.durationMs, 0.2, 0.8) : [];
+  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot'), resyncs, pauses };
 }
 
 /** Worker log lines a kill may wait for, so kills land inside a capture or a load (or anywhere). */
@@ -65,6 +68,7 @@ export class FaultInjector {
   workerKills = 0;
   connKills = 0;
   resyncs = 0;
+  pauses = 0;
   readonly snapshotHit = new Set<string>();
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
@@ -88,6 +92,7 @@ export class FaultInjector {
       ...this.plan.workerKills.map((at) => ({ at, kind: 'worker' as const })),
       ...this.plan.connKills.map((at) => ({ at, kind: 'conn' as const })),
       ...this.plan.resyncs.map((at) => ({ at, kind: 'resync' as const })),
+      ...(this.plan.pauses ?? []).map((at) => ({ at, kind: 'pause' as const })),
     ].sort((a, b) => a.at - b.at);
     this.running = (async () => {
       if (this.plan.duringSnapshot) await this.killDuringSnapshot();
@@ -96,6 +101,7 @@ export class FaultInjector {
         if (this.stopped) return;
         if (e.kind === 'worker') await this.killWorker(this.rng.pick(MOMENTS));
         else if (e.kind === 'resync') await this.resync();
+        else if (e.kind === 'pause') await this.pause();
         else await this.killConnection(this.rng.pick([null, /"msg":"capture started"/]));
       }
     })();
@@ -144,6 +150,23 @@ export class FaultInjector {
     this.resyncs++;
     this.onFault();
     this.say(`fault: resync ${table}`);
+  }
+
+  /** Pauses one random pipeline for 1–4 s, then resumes it (changes keep coming meanwhile). */
+  private async pause(): Promise<void> {
+    if (this.stopped || this.pipelines.length === 0) return;
+    const p = this.rng.pick(this.pipelines);
+    const ms = this.rng.int(1_000, 4_000);
+    const handle = pipelineHandle(this.client, p);
+    try {
+      await handle.signal(pauseSignal);
+      await sleep(ms);
+    } finally {
+      await handle.signal(resumeSignal).catch((err: unknown) => this.say(`resume of ${p} failed: ${(err as Error).message}`));
+    }
+    this.pauses++;
+    this.onFault();
+    this.say(`fault: pause ${p} for ${ms} ms`);
   }
 
   /** SIGKILLs the worker once a pipeline has copied part of its snapshot (skipped if both finish first). */

@@ -32,9 +32,12 @@ export type Op = (typeof OPS)[number];
 export const TRAITS = ['hostile-names', 'case-names', 'meta-columns'] as const;
 export type Trait = (typeof TRAITS)[number];
 
-/** Faults the runner injects while the workload runs. */
-/** Faults the runner injects while the workload runs; `resync` asks the pipelines to copy a random table again. */
-export const FAULTS = ['kill-worker', 'kill-conn', 'kill-snapshot', 'resync'] as const;
+/**
+ * Faults the runner injects while the workload runs; `resync` asks the pipelines to copy a random
+ * table again, `pause` pauses a pipeline for a few seconds (its capture's wait is interrupted, the
+ * paused workflow observes the source) and resumes it.
+ */
+export const FAULTS = ['kill-worker', 'kill-conn', 'kill-snapshot', 'resync', 'pause'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export type Switch = Op | Trait | Fault;

@@ -95,7 +95,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
         await faults.stop();
       }
       if (watch.stalledFor() > STALL_SECONDS * 1000) note(`a pipeline stalled for ${Math.round(watch.stalledFor() / 1000)} s: workload stopped early`);
-      faultLine = `${faults.workerKills} worker SIGKILLs, ${faults.connKills} replication connection kills, ${faults.resyncs} re-syncs, ${supervisor.crashes.length} worker crashes`;
+      faultLine = `${faults.workerKills} worker SIGKILLs, ${faults.connKills} replication connection kills, ${faults.resyncs} re-syncs, ${faults.pauses} pauses, ${supervisor.crashes.length} worker crashes`;
       note(`workload done: ${formatStats(stats)}; faults: ${faultLine}`);
 
       const target = await driver.currentPosition();
