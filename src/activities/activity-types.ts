@@ -24,6 +24,8 @@ export interface CaptureBatchInput {
   until?: Position | null;
   /** Re-sync requests the checkpoint may not have taken in yet (taken in once, by id). */
   backfill?: BackfillRequest[];
+  /** False: a capture that finds nothing returns after one short wait instead of long-polling (after a `flush`). */
+  longPoll?: boolean;
 }
 
 export interface CaptureBatchResult {

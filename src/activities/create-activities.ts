@@ -75,7 +75,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   }
 
   /** One capture activity; `opened` is called once the capture's own progress heartbeats take over. */
-  async function capture(ctx: Context, opened: () => void, { spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> {
+  async function capture(ctx: Context, opened: () => void, { spec, until, backfill, longPoll }: CaptureBatchInput): Promise<CaptureBatchResult> {
     // Taken before the source: a changed spec replaces the source the read-ahead uses.
     const ahead = await readAheads.take(spec);
     const source = await connectors.source(spec);
@@ -115,7 +115,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         if (done instanceof Error) throw done;
         return done;
       });
-      outcome = await captureWhileIdle({ source, from, sink: writer, limits: spec.batch, ctx: captureCtx, longPoll: until == null, ...(first === undefined ? {} : { first }) });
+      outcome = await captureWhileIdle({ source, from, sink: writer, limits: spec.batch, ctx: captureCtx, longPoll: until == null && longPoll !== false, ...(first === undefined ? {} : { first }) });
     } catch (err) {
       await writer.abort();
       throw err;
@@ -172,14 +172,14 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         return { checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table), spec };
       }),
 
-    captureBatch: ({ spec, until, backfill }: CaptureBatchInput): Promise<CaptureBatchResult> =>
+    captureBatch: (input: CaptureBatchInput): Promise<CaptureBatchResult> =>
       asActivity(async () => {
         const ctx = Context.current();
         // Opening may wait on others (a reader holding the DuckDB file, a source reconnecting):
         // heartbeat meanwhile, so the wait is not taken for a dead worker.
         const opening = setInterval(() => ctx.heartbeat({ opening: true }), OPENING_HEARTBEAT_MS);
         try {
-          return await capture(ctx, () => clearInterval(opening), { spec, until, backfill });
+          return await capture(ctx, () => clearInterval(opening), input);
         } finally {
           clearInterval(opening);
         }

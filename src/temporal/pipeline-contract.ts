@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery } from '../workflows/messages.js';
+import { flushSignal, MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery } from '../workflows/messages.js';
 import { BATCHES_PER_RUN_MEMO, type PipelineStatus, type PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import type { pipelineWorkflow } from '../workflows/pipeline-workflow.js';
 
@@ -12,7 +12,7 @@ import type { pipelineWorkflow } from '../workflows/pipeline-workflow.js';
 /** The workflow type the worker registers (the exported workflow function's name). */
 export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
 
-export { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery };
+export { flushSignal, MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery };
 
 /** The workflow id of a pipeline: one workflow per pipeline, fixed. */
 export function workflowId(pipeline: string): string {

@@ -31,6 +31,8 @@ export interface VerifyOptions {
   recheckNote?: string;
   /** How long to wait, in all, for the pipeline to catch up (default 60 s). */
   catchUpTimeoutMs?: number;
+  /** Called before each wait for the copy to catch up (the CLI asks the pipeline to load what it has read at once). */
+  beforeCatchUp?: () => Promise<void>;
   /** At most this many re-checks (default 5): a key still differing may have changed again meanwhile. */
   recheckRounds?: number;
   /** Rows per range of the first pass (default 50,000). */
@@ -209,6 +211,7 @@ async function recheckAll(
       const before = new Map<TableWork, RowHash[]>();
       for (const w of todo) before.set(w, await w.source.lookup(differingKeys(w)));
       const target = await position.currentPosition();
+      await options.beforeCatchUp?.();
       const { outcome, value } = await readWhenCaughtUp(position, reader, spec.name, target, Math.max(0, timeoutMs - result.waitedMs), async (file) => {
         const rows = new Map<TableWork, { dest: RowHash[]; after: RowHash[] }>();
         // The source again right after the copy, while the file is held (the copy cannot move meanwhile).

@@ -6,6 +6,12 @@ import type { PipelineStatus } from './pipeline-state.js';
 export const pauseSignal = defineSignal('pause');
 /** Continue after a pause, or retry after a failure that needed a fix. */
 export const resumeSignal = defineSignal('resume');
+/**
+ * Load what has been read now: a capture waiting for changes (long poll) ends at once, and for
+ * about a minute captures do not wait, so the loaded position follows the source's closely
+ * (`ducktail verify` sends it before it waits for the copy to catch up).
+ */
+export const flushSignal = defineSignal('flush');
 /** Phase, position, lag, counts and last error. */
 export const statusQuery = defineQuery<PipelineStatus>('status');
 

@@ -21,7 +21,7 @@ import { captureSummary, loadSummary, type PipelineWhere } from './pipeline-deta
 import { checkInputShape, INVALID_SPEC, invalidInput } from './pipeline-input.js';
 import { carriedSearchAttributes } from './search-attributes.js';
 import { UiReporter } from './ui-reporter.js';
-import { MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
+import { flushSignal, MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
 import {
   addCounts,
   batchesPerRun as batchesPerRunOf,
@@ -58,6 +58,9 @@ const { interruptCapture } = proxyActivities<PipelineActivities>({ scheduleToClo
 /** Marks runs whose idle captures the workflow interrupts (runs started before it never do, so their histories replay). */
 const INTERRUPTIBLE_CAPTURE = 'interruptible-capture';
 
+/** Captures without a long poll after a `flush`: about a minute of ~5 s waits. */
+const QUICK_CAPTURES_AFTER_FLUSH = 12;
+
 /** Thrown inside the loop when the user cancelled the workflow: stop gracefully. */
 class StopRequested extends Error {}
 
@@ -77,6 +80,13 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 
   setHandler(pauseSignal, () => {
     state.paused = true;
+  });
+  // After a `flush`, this many captures do not long-poll (a capture slice waits at most ~5 s).
+  let quickCaptures = 0;
+  let flushing = false;
+  setHandler(flushSignal, () => {
+    flushing = true;
+    quickCaptures = QUICK_CAPTURES_AFTER_FLUSH;
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
@@ -298,12 +308,16 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       const requests = state.backfillRequests ?? [];
       const capturing = spec;
       // Something for the loop to take in: stop the capture's wait for it.
-      const interrupt = (): boolean => state.paused || root.consideredCancelled || spec !== capturing || (state.backfillRequests ?? []).length !== requests.length;
+      const quick = quickCaptures > 0;
+      if (quick) quickCaptures--;
+      flushing = false;
+      const interrupt = (): boolean =>
+        flushing || state.paused || root.consideredCancelled || spec !== capturing || (state.backfillRequests ?? []).length !== requests.length;
       const captured = await step('captureBatch', () =>
         interruptible(
           () =>
             captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
-              { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}) },
+              { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}), ...(quick ? { longPoll: false } : {}) },
             ]),
           interrupt,
         ),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { historyEventsSince, historyMark } from '../../bench/history.js';
-import { pauseSignal, resumeSignal, resyncUpdate } from '../../src/temporal/pipeline-contract.js';
+import { flushSignal, pauseSignal, resumeSignal, resyncUpdate } from '../../src/temporal/pipeline-contract.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { pgSpec, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
@@ -11,6 +11,12 @@ const TQ = 'e2e-idle-history';
 const TABLE = 'e2e_idle_h.t';
 /** How long the idle pipeline is watched. */
 const IDLE_MS = 30_000; // half a long poll: at most one capture cycle (6 events) falls in it
+
+/** A PostgreSQL LSN (`16/B374D848`) as a number. */
+function lsn(text: string): bigint {
+  const [hi, lo] = text.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+}
 
 /** Milliseconds `fn` takes. */
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -23,7 +29,7 @@ describe('an idle pipeline stays quiet (real PostgreSQL, DuckDB, Temporal)', () 
   const h = pgE2E({
     taskQueue: TQ,
     slotPrefix: 'ducktail_e2e_idle_h',
-    schemaSql: `DROP SCHEMA IF EXISTS e2e_idle_h CASCADE; CREATE SCHEMA e2e_idle_h; CREATE TABLE ${TABLE} (id int PRIMARY KEY, v text); INSERT INTO ${TABLE} VALUES (1, 'a')`,
+    schemaSql: `DROP SCHEMA IF EXISTS e2e_idle_h CASCADE; CREATE SCHEMA e2e_idle_h; CREATE TABLE ${TABLE} (id int PRIMARY KEY, v text); INSERT INTO ${TABLE} VALUES (1, 'a'); CREATE TABLE e2e_idle_h.other (id int)`,
   });
 
   test('idle: a few history events a minute; a change, a pause, a re-sync request and a stop are still taken in at once', { timeout: 300_000 }, async () => {
@@ -66,13 +72,26 @@ describe('an idle pipeline stays quiet (real PostgreSQL, DuckDB, Temporal)', () 
     assert.ok(resynced < 10_000, `a re-sync of an idle pipeline took ${resynced} ms`);
     await new Promise((r) => setTimeout(r, 2_000));
 
+    // A flush (what `ducktail verify` sends before it waits for the copy) commits a position that
+    // only moved (here: a table the pipeline does not copy) at once, not at the end of the long poll.
+    await h.pgc.query('INSERT INTO e2e_idle_h.other SELECT generate_series(1, 100)');
+    const target = lsn((await h.pgc.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+    const flushed = await timed(async () => {
+      await handle.signal(flushSignal);
+      await waitForStatus(client, spec.name, 'the moved position loaded', (s) => {
+        const at = s.checkpoint?.position;
+        return at != null && 'lsn' in at && lsn(at.lsn) >= target;
+      }, 30_000);
+    });
+    assert.ok(flushed < 15_000, `a flush took ${flushed} ms to load a position that only moved`);
+
     // And a stop.
     const stopped = await timed(async () => {
       await handle.cancel();
       assert.equal((await handle.result()).phase, 'stopped');
     });
     assert.ok(stopped < 5_000, `stopping an idle pipeline took ${stopped} ms`);
-    console.log(`latencies (ms): change ${inserted}, pause ${paused}, re-sync ${resynced}, stop ${stopped}`);
+    console.log(`latencies (ms): change ${inserted}, pause ${paused}, re-sync ${resynced}, flush ${flushed}, stop ${stopped}`);
     const rows = await duckQuery(spec.destination.path, `SELECT id, v FROM ${TABLE} WHERE NOT __deleted ORDER BY id`);
     assert.deepEqual(rows.map((r) => [r.id, r.v]), [[1, 'a'], [2, 'b']]);
   });
