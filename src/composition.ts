@@ -46,7 +46,7 @@ export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
     async checkDestination(spec) {
       const d = spec.destination;
       // A lake is checked by attaching it (which sets up the catalog's tables when it is empty).
-      if (isLake(d)) await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger);
+      if (isLake(d)) destinations.add(await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger));
       else await checkDestination(d.path);
     },
     async destination(spec) {

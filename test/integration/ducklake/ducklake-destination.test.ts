@@ -145,6 +145,29 @@ describe('DuckLake destination', { skip: LAKE_SKIP }, () => {
     assert.deepEqual(await h.query('SELECT qty, __position FROM shop.items WHERE id = 1'), [{ qty: 8, __position: '0/9' }]);
   });
 
+  test('an incremental copy (re-sync) ends with the rows the source no longer has deleted', async () => {
+    const t = 'shop.copied';
+    const copied = schema(t, [column('id', 'INTEGER'), column('name')]);
+    await h.apply([copied, ...['1', '2', '3'].map((id) => row(t, 'insert', [id, `n${id}`], '0/1'))]);
+    await h.apply([copied, { backfill: 'begin', table: t }, row(t, 'update', ['3', 'n3b'], '0/2'), row(t, 'snapshot', ['1', 'n1'], '0/3', null)]);
+    await h.apply([copied, { backfill: 'end', table: t, position: '0/4' }]);
+    assert.deepEqual(await h.query('SELECT id, name, __deleted, __op FROM shop.copied ORDER BY id'), [
+      { id: 1, name: 'n1', __deleted: false, __op: 'snapshot' },
+      { id: 2, name: 'n2', __deleted: true, __op: 'delete' },
+      { id: 3, name: 'n3b', __deleted: false, __op: 'update' },
+    ]);
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = '_ducktail' AND starts_with(table_name, 'unseen ')"), [{ n: 0 }]);
+  });
+
+  test('forgetPipeline (teardown) removes the checkpoint and batch log from the lake, not the data', async () => {
+    const gone = await h.asPipeline('p-gone');
+    await gone.apply([schema('gone.t', [column('id', 'INTEGER')]), row('gone.t', 'insert', ['1'])]);
+    await h.dest.forgetPipeline('p-gone');
+    assert.equal(await h.dest.readCheckpoint('p-gone'), null);
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM _ducktail.batches WHERE pipeline = 'p-gone'"), [{ n: 0 }]);
+    assert.deepEqual(await h.query('SELECT count(*)::INT AS n FROM gone.t'), [{ n: 1 }]);
+  });
+
   test('a commit that loses to another writer of the lake is a retryable LakeCommitConflictError', async () => {
     const a = await DuckLakeSession.open({ destination: h.lake.destination });
     const b = await DuckLakeSession.open({ destination: h.lake.destination });
