@@ -145,6 +145,17 @@ describe('DuckLake destination', { skip: LAKE_SKIP }, () => {
     assert.deepEqual(await h.query('SELECT qty, __position FROM shop.items WHERE id = 1'), [{ qty: 8, __position: '0/9' }]);
   });
 
+  test('an update that changes the key retires the old key; its unsent values follow the row', async () => {
+    const t = 'shop.moved';
+    const moved = schema(t, [column('id', 'INTEGER'), column('big'), column('n', 'INTEGER')]);
+    await h.apply([moved, row(t, 'insert', ['1', 'one', '1'])]);
+    await h.apply([moved, { ...row(t, 'update', ['2', undefined, '2']), oldKey: ['1'] } as ChangeEvent]);
+    assert.deepEqual(await h.query('SELECT id, big, n, __deleted FROM shop.moved ORDER BY id'), [
+      { id: 1, big: 'one', n: 1, __deleted: true },
+      { id: 2, big: 'one', n: 2, __deleted: false },
+    ]);
+  });
+
   test('an incremental copy (re-sync) ends with the rows the source no longer has deleted', async () => {
     const t = 'shop.copied';
     const copied = schema(t, [column('id', 'INTEGER'), column('name')]);
