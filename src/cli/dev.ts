@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { DucktailConfig } from '../config/load-config.js';
 import type { Logger, RecentProblems } from '../logger.js';
+import { describeDestination } from '../model/pipeline-spec.js';
 import type { PipelineMetrics } from '../metrics/metrics.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker } from '../worker.js';
@@ -65,7 +66,7 @@ export async function runDev(opts: GlobalOptions, config: DucktailConfig, dev: D
   }
   if (server?.uiUrl != null) process.stderr.write(`Temporal UI: ${server.uiUrl}\n`);
   if (dev.metricsUrl !== undefined) process.stderr.write(`Metrics: ${dev.metricsUrl}\n`);
-  process.stderr.write(`Replicating into ${[...new Set(config.pipelines.map((p) => p.destination.path))].join(', ')}. Ctrl-C stops the worker; the pipelines resume where they were on the next run.\n`);
+  process.stderr.write(`Replicating into ${[...new Set(config.pipelines.map((p) => describeDestination(p.destination)))].join(', ')}. Ctrl-C stops the worker; the pipelines resume where they were on the next run.\n`);
 
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();

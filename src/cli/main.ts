@@ -244,9 +244,9 @@ program
 
 program
   .command('query')
-  .description('run read-only SQL on a pipeline\'s DuckDB file with the bundled DuckDB, while the pipeline runs')
+  .description('run read-only SQL on a pipeline\'s DuckDB file or DuckLake with the bundled DuckDB, while the pipeline runs')
   .argument('<sql>')
-  .option('--pipeline <name>', 'whose DuckDB file (needed when the config has several files)')
+  .option('--pipeline <name>', 'whose destination (needed when the config has several)')
   .option('--json', 'print rows as JSON objects', false)
   .option('--csv', 'print CSV with a header', false)
   .action(async (sql: string, opts: QueryOptions) => {

@@ -43,6 +43,34 @@ export const mysqlSourceSchema = z.strictObject({
   serverId: z.number().int().min(1).max(4294967295).optional(),
 });
 
+const duckdbDestinationSchema = z.strictObject({
+  kind: z.literal('duckdb'),
+  path: z.string({ error: 'give the DuckDB file path, e.g. ./ducktail.duckdb' }).min(1, 'give the DuckDB file path, e.g. ./ducktail.duckdb'),
+});
+
+/** Catalogs Ducktail can reach: PostgreSQL (through DuckDB's postgres extension). */
+const LAKE_CATALOG = /^postgres:/;
+
+const ducklakeDestinationSchema = z.strictObject({
+  kind: z.literal('ducklake'),
+  catalog: z
+    .string()
+    .regex(LAKE_CATALOG, 'give the DuckLake catalog as postgres:<libpq connection string>, e.g. "postgres:dbname=lake host=127.0.0.1 user=postgres" (other catalog databases are not supported yet)')
+    .refine((c) => !/(^|[\s:])password\s*=/i.test(c), {
+      error: 'passwords never go in ducktail.yaml; export it in the worker environment and set destination.passwordEnv: NAME_OF_THAT_VARIABLE',
+    }),
+  dataPath: z.string().min(1, 'give where the lake keeps its data files: a directory (e.g. ./lake-data) or a URL (e.g. s3://bucket/lake/)'),
+  ...noSecrets,
+});
+
+/** `kind` defaults to duckdb, so configs written before lakes existed keep their meaning. */
+const destinationSchema = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !('kind' in v) ? { ...v, kind: 'duckdb' } : v),
+  z.discriminatedUnion('kind', [duckdbDestinationSchema, ducklakeDestinationSchema], {
+    error: 'destination.kind must be duckdb (a DuckDB file: path) or ducklake (catalog, dataPath)',
+  }),
+);
+
 const batchSchema = z
   .strictObject({
     maxRows: z.number().int().min(1).default(100_000),
@@ -72,7 +100,7 @@ export const pipelineSchema = z.strictObject({
   source: z.discriminatedUnion('kind', [postgresSourceSchema, mysqlSourceSchema], {
     error: 'source.kind must be postgres or mysql',
   }),
-  destination: z.strictObject({ path: z.string().min(1, 'give the DuckDB file path, e.g. ./ducktail.duckdb') }),
+  destination: destinationSchema,
   mode: z.enum(['merge', 'append'], { error: 'mode is merge (current state) or append (audit log)' }).default('merge'),
   keyless: z.enum(['error', 'append'], { error: 'keyless is error or append' }).default('error'),
   batch: batchSchema,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, InvalidSpecError } from '../errors.js';
-import type { PipelineSpec } from '../model/pipeline-spec.js';
+import type { DestinationSpec, PipelineSpec } from '../model/pipeline-spec.js';
 import { configSchema, pipelineSchema, type ParsedPipeline } from './config-schema.js';
 import { applySourceUrl } from './source-url.js';
 
@@ -69,7 +69,7 @@ function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
   const id = p.name.replace(/-/g, '_');
   const source = applySourceUrl(p.source);
   const common = { name: p.name, mode: p.mode, keyless: p.keyless, batch: p.batch, snapshot: p.snapshot, retention: p.retention };
-  const destination = { path: path.resolve(baseDir, p.destination.path) };
+  const destination = resolveDestination(p.destination, baseDir);
   if (source.kind === 'postgres') {
     const { url, password, ...rest } = source;
     return {
@@ -81,6 +81,15 @@ function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
   const { url, password, ...rest } = source;
   return { ...common, destination, source: { ...rest, serverId: rest.serverId ?? defaultServerId(p.name) } };
 }
+
+/** Local paths become absolute (from the config's directory); a DuckDB file's spec keeps its old shape, `{ path }`. */
+function resolveDestination(d: ParsedPipeline['destination'], baseDir: string): DestinationSpec {
+  if (d.kind === 'duckdb') return { path: path.resolve(baseDir, d.path) };
+  const { password, ...lake } = d;
+  return { ...lake, dataPath: URL_LIKE.test(lake.dataPath) ? lake.dataPath : path.resolve(baseDir, lake.dataPath) };
+}
+
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** A stable replica server id per pipeline name, away from the small ids servers usually use. */
 function defaultServerId(name: string): number {

@@ -44,9 +44,38 @@ export interface MysqlSourceSpec extends ConnectionSpec {
   serverId: number;
 }
 
-export interface DestinationSpec {
+/** Where a pipeline loads: a DuckDB file (the default when `kind` is absent) or a DuckLake. */
+export type DestinationSpec = DuckDBDestinationSpec | DuckLakeDestinationSpec;
+
+export interface DuckDBDestinationSpec {
+  /** Absent in specs of older versions and in resolved specs: a DuckDB file is the default. */
+  kind?: 'duckdb';
   /** DuckDB database file. */
   path: string;
+}
+
+/** A DuckLake: a SQL catalog (PostgreSQL) plus Parquet data files, written by any number of workers. */
+export interface DuckLakeDestinationSpec {
+  kind: 'ducklake';
+  /** DuckLake catalog, e.g. `postgres:dbname=lake host=db.internal user=ducktail` (no password). */
+  catalog: string;
+  /** Where the lake's data files live: an absolute directory or a URL (e.g. `s3://bucket/lake/`). */
+  dataPath: string;
+  /** Name of the worker environment variable holding the catalog password (never the password itself). */
+  passwordEnv?: string;
+}
+
+/** A pipeline that loads a DuckDB file. */
+export type DuckDBPipelineSpec = PipelineSpec & { destination: DuckDBDestinationSpec };
+
+/** Narrows a destination to a DuckLake. */
+export function isLake(destination: DestinationSpec): destination is DuckLakeDestinationSpec {
+  return destination.kind === 'ducklake';
+}
+
+/** The destination in one line, for status and messages: the DuckDB file, or `ducklake:<catalog> (data <dataPath>)`. */
+export function describeDestination(destination: DestinationSpec): string {
+  return isLake(destination) ? `ducklake:${destination.catalog} (data ${destination.dataPath})` : destination.path;
 }
 
 export interface BatchLimits {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { isLake, type PipelineSpec } from '../model/pipeline-spec.js';
 
 /** The file that makes a staged batch visible to the load, written last (see `BatchManifest`). */
 export const MANIFEST_FILE = 'manifest.json';
@@ -11,9 +12,14 @@ export function spoolBaseDir(destinationPath: string): string {
   return `${destinationPath}-spool`;
 }
 
-/** Staged batches live beside the DuckDB file, so a load after a worker restart finds them. */
+/**
+ * Staged batches live beside the DuckDB file, so a load after a worker restart finds them. A lake
+ * has no local file: its batches are staged in the worker host's temp directory (a load on
+ * another host finds none and the workflow captures the batch again from the checkpoint).
+ */
 export function spoolRoot(spec: PipelineSpec): string {
-  return `${spoolBaseDir(spec.destination.path)}${path.sep}${spec.name}`;
+  const base = isLake(spec.destination) ? path.join(tmpdir(), 'ducktail-lake-spool') : spoolBaseDir(spec.destination.path);
+  return `${base}${path.sep}${spec.name}`;
 }
 
 /** The directory of one staged batch. */

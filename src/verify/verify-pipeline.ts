@@ -1,7 +1,7 @@
 import { createConnectors } from '../composition.js';
 import { TableNotFoundError } from '../errors.js';
 import { logger as processLogger, type Logger } from '../logger.js';
-import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { isLake, type PipelineSpec } from '../model/pipeline-spec.js';
 import { parseTableRef, tableKey } from '../model/table-name.js';
 import { similarNames, TableSelection } from '../sources/table-selection.js';
 import { readWhenCaughtUp } from './catch-up.js';
@@ -53,14 +53,21 @@ export interface VerifyOptions {
  */
 export async function verifyPipeline(spec: PipelineSpec, options: VerifyOptions = {}): Promise<VerifyResult> {
   if (spec.mode === 'append') throw appendError(spec.name);
+  const destination = spec.destination;
+  if (isLake(destination)) {
+    throw new VerifyError(
+      `pipeline ${spec.name} loads a DuckLake: verify compares a source with a DuckDB file only (lakes are not supported yet)`,
+      `count or compare rows with ducktail query --pipeline ${spec.name} "SQL" meanwhile`,
+    );
+  }
   const log = (options.logger ?? processLogger).child({ pipeline: spec.name, command: 'verify' });
-  const reader = new DuckReader(spec.destination.path, options.duckdb);
+  const reader = new DuckReader(destination.path, options.duckdb);
   try {
     await reader.checkExists();
     const duck = await readDuckPipeline(reader, spec.name);
     if (duck === null || duck.mode === null) {
       throw new VerifyError(
-        `pipeline ${spec.name} has loaded nothing into ${spec.destination.path}`,
+        `pipeline ${spec.name} has loaded nothing into ${destination.path}`,
         'start it (ducktail start) and verify once it has copied its tables, or check destination.path',
       );
     }
@@ -72,7 +79,7 @@ export async function verifyPipeline(spec: PipelineSpec, options: VerifyOptions 
       return {
         pipeline: spec.name,
         source: describeSource(spec),
-        destination: spec.destination.path,
+        destination: destination.path,
         equal: results.tables.every((t) => t.equal && t.error === null),
         ...results,
       };

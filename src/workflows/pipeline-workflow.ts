@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/activity-types.js';
-import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { describeDestination, type PipelineSpec } from '../model/pipeline-spec.js';
 import type { BatchSummary } from '../model/batch.js';
 import { retentionSettings, type SourceRetention } from '../model/retention.js';
 import { captureSummary, loadSummary, type PipelineWhere } from './pipeline-details.js';
@@ -97,7 +97,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     pipeline: spec.name,
     mode: spec.mode,
     source: describeSource(spec),
-    destination: spec.destination.path,
+    destination: describeDestination(spec.destination),
     snapshotProgress: describeSnapshot(state),
     backfillProgress: describeBackfillState(state),
     retentionWarnBytes: retentionSettings(spec).warnBytes,
@@ -107,7 +107,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   const ui = new UiReporter();
   const where = (): PipelineWhere => ({
     pipeline: typeof spec.name === 'string' ? spec.name : workflowInfo().workflowId,
-    ...(state.checkpoint === null ? {} : { route: `${describeSource(spec)} → ${spec.destination.path} (${spec.mode})` }),
+    ...(state.checkpoint === null ? {} : { route: `${describeSource(spec)} → ${describeDestination(spec.destination)} (${spec.mode})` }),
   });
   const tell = (): void => ui.report(state, where());
   tell();
@@ -371,7 +371,7 @@ function checkReconfigure(current: PipelineSpec, next: PipelineSpec): void {
   const fixed: [string, unknown, unknown][] = [
     ['name', current.name, next.name],
     ['source.kind', current.source.kind, next.source.kind],
-    ['destination.path', current.destination.path, next.destination.path],
+    ['destination', describeDestination(current.destination), describeDestination(next.destination)],
     ['mode', current.mode, next.mode],
   ];
   if (current.source.kind === 'postgres' && next.source.kind === 'postgres') {

@@ -4,16 +4,16 @@ import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Position } from '../../src/model/position.js';
-import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
+import type { DuckDBPipelineSpec } from '../../src/model/pipeline-spec.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
-import { startPipelineWorkflow } from '../helpers/pipelines.js';
+import { fileSpec, startPipelineWorkflow } from '../helpers/pipelines.js';
 import type { SourceDriver } from './driver.js';
 import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
 /** The run's two pipelines on the same source tables: MERGE into merge.duckdb, APPEND into append.duckdb. */
 export interface RunPipelines {
-  merge: PipelineSpec;
-  append: PipelineSpec;
+  merge: DuckDBPipelineSpec;
+  append: DuckDBPipelineSpec;
   configFile: string;
   taskQueue: string;
 }
@@ -46,7 +46,7 @@ export async function writePipelineConfig(dir: string, runId: string, driver: So
     }),
   );
   const config = await loadConfig(configFile);
-  const [merge, append] = config.pipelines as [PipelineSpec, PipelineSpec];
+  const [merge, append] = config.pipelines.map(fileSpec) as [DuckDBPipelineSpec, DuckDBPipelineSpec];
   return { merge, append, configFile, taskQueue };
 }
 

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { startPipelineWorkflow } from '../helpers/pipelines.js';
+import { fileSpec, startPipelineWorkflow } from '../helpers/pipelines.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { runCli } from '../helpers/temporal.js';
@@ -37,7 +37,7 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
         ],
       }),
     );
-    const [spec] = (await loadConfig(configFile)).pipelines;
+    const [spec] = (await loadConfig(configFile)).pipelines.map(fileSpec);
     assert.ok(spec);
     const file = spec.destination.path;
     const count = async () => Number((await duckQuery(file, 'SELECT count(*) AS n FROM e2e_cu.t WHERE NOT __deleted'))[0]?.n ?? -1);

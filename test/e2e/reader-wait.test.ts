@@ -12,7 +12,7 @@ import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import type { PollerStats } from '../helpers/duckdb-poller.js';
-import { startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
+import { fileSpec, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
 import { testServer } from '../helpers/temporal.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
@@ -76,7 +76,7 @@ describe('a user querying the DuckDB file under steady load (real PostgreSQL, wo
         destination: { path: 'rw.duckdb' },
       }],
     }));
-    const [spec] = (await loadConfig(configFile)).pipelines;
+    const [spec] = (await loadConfig(configFile)).pipelines.map(fileSpec);
     assert.ok(spec);
     worker = new WorkerProcess(configFile, server.address);
     await startPipelineWorkflow(server.env.client, TQ, spec);

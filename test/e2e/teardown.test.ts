@@ -8,7 +8,7 @@ import { closeAllDuckDBDestinations, openDuckDBDestination } from '../../src/des
 import { spoolRoot } from '../../src/staging/spool-paths.js';
 import { holdDuckDBFile, releaseHeldFile } from '../helpers/duckdb.js';
 import { pgE2E } from '../helpers/pg-e2e.js';
-import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
+import { fileSpec, startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { inProcessWorker, runCli } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
@@ -28,7 +28,7 @@ describe('ducktail stop and teardown (real PostgreSQL, DuckDB, Temporal)', () =>
         pipelines: [{ name: 'e2e_td', source: { kind: 'postgres', host: PG_HOST, port: PG_PORT, user: PG_USER, database: DB, tables: ['e2e_td.t'] }, destination: { path: 'td.duckdb' } }],
       }),
     );
-    const [spec] = (await loadConfig(configFile)).pipelines;
+    const [spec] = (await loadConfig(configFile)).pipelines.map(fileSpec);
     assert.ok(spec);
     await startPipelineWorkflow(h.server.env.client, TQ, spec);
     await waitForStatus(h.server.env.client, 'e2e_td', 'snapshot loaded', (s) => s.events === 10);

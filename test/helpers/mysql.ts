@@ -1,6 +1,7 @@
 import mysql, { type Connection } from 'mysql2/promise';
 import { parsePipelineSpec } from '../../src/config/load-config.js';
-import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
+import type { DuckDBPipelineSpec } from '../../src/model/pipeline-spec.js';
+import { fileSpec } from './pipelines.js';
 
 export const MY_HOST = process.env.MYSQL_HOST ?? '127.0.0.1';
 export const MY_PORT = Number(process.env.MYSQL_PORT ?? 3306);
@@ -58,15 +59,15 @@ export async function binlogEnd(conn: Connection): Promise<{ file: string; pos: 
 }
 
 /** A MySQL/MariaDB pipeline spec for tests (small batches so several cycles run), like `pgSpec`. */
-export function mysqlSpec(name: string, tables: string[], duckdbPath: string, extra: Record<string, unknown> = {}): PipelineSpec {
-  return parsePipelineSpec({
+export function mysqlSpec(name: string, tables: string[], duckdbPath: string, extra: Record<string, unknown> = {}): DuckDBPipelineSpec {
+  return fileSpec(parsePipelineSpec({
     name,
     source: { kind: 'mysql', host: MY_HOST, port: MY_PORT, user: MY_USER, tables, serverId: uniqueServerId() },
     destination: { path: duckdbPath },
     batch: { maxRows: 200, maxWaitMs: 200, idleWaitMs: 500 },
     snapshot: { enabled: true, chunkRows: 150 },
     ...extra,
-  });
+  }));
 }
 
 export function asText(v: unknown): string {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { parsePipelineSpec } from '../../src/config/load-config.js';
-import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
+import { isLake, type DuckDBPipelineSpec, type PipelineSpec } from '../../src/model/pipeline-spec.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { PG_HOST, PG_PORT, PG_USER } from './postgres.js';
 import { waitFor } from './wait.js';
@@ -15,15 +15,22 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 /** A PostgreSQL pipeline spec for tests (small batches so several cycles run). */
-export function pgSpec(name: string, database: string, tables: string[], duckdbPath: string, extra: Record<string, unknown> = {}): PipelineSpec {
-  return parsePipelineSpec({
+export function pgSpec(name: string, database: string, tables: string[], duckdbPath: string, extra: Record<string, unknown> = {}): DuckDBPipelineSpec {
+  return fileSpec(parsePipelineSpec({
     name,
     source: { kind: 'postgres', host: PG_HOST, port: PG_PORT, user: PG_USER, database, tables },
     destination: { path: duckdbPath },
     batch: { maxRows: 200, maxWaitMs: 200, idleWaitMs: 500 },
     snapshot: { enabled: true, chunkRows: 150 },
     ...extra,
-  });
+  }));
+}
+
+/** `spec`, which loads a DuckDB file (throws for a lake). */
+export function fileSpec(spec: PipelineSpec): DuckDBPipelineSpec {
+  const { destination } = spec;
+  if (isLake(destination)) throw new Error(`pipeline ${spec.name} loads a lake, not a DuckDB file`);
+  return { ...spec, destination };
 }
 
 export async function startPipelineWorkflow(

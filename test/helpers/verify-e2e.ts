@@ -5,11 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
+import type { DuckDBPipelineSpec } from '../../src/model/pipeline-spec.js';
 import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { VerifyReport } from '../../src/verify/verify-report.js';
-import { startPipelineWorkflow, tempDir, waitForStatus } from './pipelines.js';
+import { fileSpec, startPipelineWorkflow, tempDir, waitForStatus } from './pipelines.js';
 import { runCli, testServer } from './temporal.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -73,7 +73,7 @@ export function describeVerifyE2E(f: VerifySourceFixture): void {
     let worker: WorkerProcess | undefined;
     let dir: string;
     let configFile: string;
-    let spec: PipelineSpec;
+    let spec: DuckDBPipelineSpec;
     const table = (name: string): string => `${f.schema}.${name}`;
     const verify = (...args: string[]) => runCli(['--config', configFile, '--address', server.address, 'verify', ...args]);
 
@@ -102,7 +102,7 @@ export function describeVerifyE2E(f: VerifySourceFixture): void {
         }),
       );
       const config = await loadConfig(configFile);
-      spec = config.pipelines[0]!;
+      spec = fileSpec(config.pipelines[0]!);
       worker = new WorkerProcess(configFile, server.address);
       for (const p of config.pipelines.slice(0, 2)) await startPipelineWorkflow(server.env.client, config.temporal.taskQueue, p);
       await waitForStatus(server.env.client, f.names.merge, 'the snapshot is loaded', (s) => s.phase === 'streaming', WAIT_MS);

@@ -10,6 +10,16 @@ export interface SqlRunner {
   rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, Json>[]>;
 }
 
+/** A destination's connection: work runs one call at a time on one `SqlRunner`. */
+export interface SqlSession {
+  /** Where the data lives, for messages (the DuckDB file, or a description of the lake). */
+  readonly path: string;
+  /** Runs `work` alone on the connection, after every earlier call finished. */
+  exclusive<T>(work: (db: SqlRunner) => Promise<T>): Promise<T>;
+  /** Waits for queued work, then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
 /**
  * How long an idle session keeps the file open. DuckDB lets one process at a time open a file
  * for writing, so releasing it between batches lets people query the file (e.g. with the duckdb
@@ -67,7 +77,7 @@ interface OpenFile {
  * Work is queued so no two statements ever run at once on the connection and a transaction's
  * statements are never interleaved with another caller's.
  */
-export class DuckDBSession {
+export class DuckDBSession implements SqlSession {
   private queue: Promise<unknown> = Promise.resolve();
   private file: OpenFile | null = null;
   private pending = 0;

@@ -16,7 +16,8 @@ import {
   registerMode,
   writeCheckpoint,
 } from './duckdb-checkpoint.js';
-import { DuckDBSession, type SqlRunner } from './duckdb-connection.js';
+import { DuckDBSession, type SqlRunner, type SqlSession } from './duckdb-connection.js';
+import { duckdbColumnDdl, type ColumnDdl } from './duckdb-ddl.js';
 import { segmentError } from './duckdb-errors.js';
 import { buildMergeSql, truncateMerged } from './duckdb-merge.js';
 import { resolveKeyMoves } from './duckdb-key-moves.js';
@@ -26,23 +27,36 @@ import { TableRegistry, type WriteStyle } from './duckdb-tables.js';
 
 const HEARTBEAT_MS = 2_000;
 
+/** How a destination's catalog differs from a DuckDB file's (a DuckLake, see src/destinations/ducklake). */
+export interface CatalogTraits {
+  /** The logger's component name. */
+  component: string;
+  /** How columns are added and retyped. */
+  ddl: ColumnDdl;
+}
+
+const DUCKDB_FILE: CatalogTraits = { component: 'duckdb', ddl: duckdbColumnDdl };
+
 /**
- * The DuckDB destination of every pipeline writing one file in this process. All calls run one
- * at a time on one connection; `applyBatch` is one transaction that also writes the checkpoint.
+ * The DuckDB destination of every pipeline writing one file (or one DuckLake) in this process.
+ * All calls run one at a time on one connection; `applyBatch` is one transaction that also writes
+ * the checkpoint.
  */
 export class DuckDBDestination implements Destination {
-  private readonly evolver = new SchemaEvolver();
+  private readonly evolver: SchemaEvolver;
   private readonly log: Logger;
 
   constructor(
-    private readonly session: DuckDBSession,
+    private readonly session: SqlSession,
     private readonly onClose: () => void = () => undefined,
     logger: Logger = processLogger,
+    traits: CatalogTraits = DUCKDB_FILE,
   ) {
-    this.log = logger.child({ component: 'duckdb' });
+    this.log = logger.child({ component: traits.component });
+    this.evolver = new SchemaEvolver(traits.ddl);
   }
 
-  /** The database file. */
+  /** The database file (or the lake's description). */
   get path(): string {
     return this.session.path;
   }

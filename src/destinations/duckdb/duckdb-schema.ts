@@ -2,7 +2,8 @@ import { DestinationConflictError } from '../../errors.js';
 import { splitTableName, type ColumnSchema, type TableSchema } from '../../model/table-schema.js';
 import type { SqlRunner } from './duckdb-connection.js';
 import { freeName, nameKey } from './duckdb-names.js';
-import { decodeValue, quoteIdent, quoteLiteral, tableRef } from './duckdb-sql.js';
+import { duckdbColumnDdl, type ColumnDdl } from './duckdb-ddl.js';
+import { quoteIdent, quoteLiteral, tableRef } from './duckdb-sql.js';
 import type { ColumnMapping, TableMapping, TableRegistry, WriteStyle } from './duckdb-tables.js';
 import { decideTypeChange } from './duckdb-types.js';
 
@@ -61,6 +62,9 @@ export interface EvolvedTable {
 export class SchemaEvolver {
   /** Declared type text → DuckDB's canonical name, e.g. `REAL` → `FLOAT`. */
   private readonly canonical = new Map<string, string>();
+
+  /** `ddl`: how columns are added and retyped where the tables live (a DuckDB file by default). */
+  constructor(private readonly ddl: ColumnDdl = duckdbColumnDdl) {}
 
   /** `beforeDdl` runs before the table's schema is changed (it may refuse: see the load's rule). */
   async evolve(
@@ -173,7 +177,7 @@ export class SchemaEvolver {
     if (live !== undefined) {
       const change = decideTypeChange(live.type, type);
       if (change.action === 'alter') {
-        ddl.push(`ALTER TABLE ${ref} ALTER COLUMN ${quoteIdent(live.duck)} TYPE ${change.to}`);
+        ddl.push(...this.ddl.retype(ref, live.duck, live.type, change.to));
         notes.push(`column ${mapping.sourceTable}.${c.name} type ${live.type} -> ${change.to}`);
         live.type = change.to;
       }
@@ -186,10 +190,7 @@ export class SchemaEvolver {
     if (again !== undefined) ddl.push(`ALTER TABLE ${ref} DROP COLUMN ${quoteIdent(again.duck)}`);
     const duck = again?.duck ?? freeName(c.name, taken);
     taken.add(nameKey(duck));
-    const backfill = c.backfill ?? null;
-    const fill = backfill === null ? '' : ` DEFAULT ${decodeValue(quoteLiteral(backfill), c, type, type)}`;
-    ddl.push(`ALTER TABLE ${ref} ADD COLUMN ${quoteIdent(duck)} ${type}${fill}`);
-    if (fill !== '') ddl.push(`ALTER TABLE ${ref} ALTER COLUMN ${quoteIdent(duck)} DROP DEFAULT`);
+    ddl.push(...this.ddl.addColumn({ ref, duck, type, column: c }));
     if (c.backfillUnknown === true) unknownBackfill.push(c.name);
     notes.push(`${again === undefined ? 'new' : 'added again:'} column ${mapping.sourceTable}.${c.name} ${type}${duck === c.name ? '' : ` as ${duck}`}`);
     const m: ColumnMapping = { source: c.name, duck, type, live: true, ...(c.id === undefined ? {} : { id: c.id }) };

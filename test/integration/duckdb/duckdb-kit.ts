@@ -4,12 +4,15 @@ import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destination.js';
 import { openDuckDBDestination, type DuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
+import { openDuckLakeDestination } from '../../../src/destinations/ducklake/ducklake-destination.js';
+import { DuckLakeSession } from '../../../src/destinations/ducklake/ducklake-session.js';
 import type { BatchManifest } from '../../../src/model/batch.js';
 import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
 import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
 import { readManifest } from '../../../src/staging/spool-reader.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
+import { createTestLake, type TestLake } from '../../helpers/ducklake.js';
 
 /** A declared schema, a column rename or an event, in the order a capture would hand them to the spool writer. */
 export type Step =
@@ -22,7 +25,13 @@ export type Step =
 
 export const PIPELINE = 'p1';
 
-/** A DuckDB file in a fresh temp dir, with the pipeline's checkpoint initialised. */
+/** The lake behind a harness, and a read-only session on it for the test's queries. */
+interface LakeSide {
+  lake: TestLake;
+  reader: DuckLakeSession | null;
+}
+
+/** A DuckDB file (or a DuckLake) in a fresh temp dir, with the pipeline's checkpoint initialised. */
 export class Harness {
   batches = 0;
   checkpoint: Checkpoint = { position: null, batchId: '' };
@@ -31,6 +40,7 @@ export class Harness {
     readonly dir: string,
     readonly dest: DuckDBDestination,
     readonly pipeline = PIPELINE,
+    private readonly lakeSide: LakeSide | null = null,
   ) {}
 
   /** `file` is the database file's name: its stem is DuckDB's catalog name. */
@@ -40,6 +50,22 @@ export class Harness {
     const harness = new Harness(dir, dest);
     await dest.initCheckpoint(PIPELINE, harness.checkpoint);
     return harness;
+  }
+
+  /** A DuckLake (catalog: a fresh PostgreSQL database; data files in the temp dir); queries see its tables unqualified. */
+  static async openLake(): Promise<Harness> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ducktail-ducklake-'));
+    const lake = await createTestLake(path.join(dir, 'data'));
+    const dest = await openDuckLakeDestination(lake.destination, undefined);
+    const harness = new Harness(dir, dest, PIPELINE, { lake, reader: null });
+    await dest.initCheckpoint(PIPELINE, harness.checkpoint);
+    return harness;
+  }
+
+  /** The lake's spec (throws for a DuckDB file). */
+  get lake(): TestLake {
+    if (this.lakeSide === null) throw new Error('not a lake harness');
+    return this.lakeSide.lake;
   }
 
   /** Spools `steps` as the next batch (from the current checkpoint) and returns its manifest. */
@@ -78,18 +104,31 @@ export class Harness {
 
   /** The same file, written by another pipeline (its checkpoint initialised). */
   async asPipeline(pipeline: string): Promise<Harness> {
-    const other = new Harness(this.dir, this.dest, pipeline);
+    const other = new Harness(this.dir, this.dest, pipeline, this.lakeSide);
     await this.dest.initCheckpoint(pipeline, other.checkpoint);
     return other;
   }
 
   /** Runs a statement on a second connection (e.g. a user's own table). */
   async exec(sql: string): Promise<void> {
-    await this.query(sql);
+    if (this.lakeSide === null) {
+      await this.query(sql);
+      return;
+    }
+    const writer = await DuckLakeSession.open({ destination: this.lakeSide.lake.destination });
+    try {
+      await writer.exclusive((db) => db.run(sql));
+    } finally {
+      await writer.close();
+    }
   }
 
   /** Rows of `sql`, read on a second connection to the same file (committed data only). */
   async query(sql: string): Promise<Record<string, Json>[]> {
+    if (this.lakeSide !== null) {
+      this.lakeSide.reader ??= await DuckLakeSession.open({ destination: this.lakeSide.lake.destination, readOnly: true });
+      return this.lakeSide.reader.exclusive((db) => db.rows(sql));
+    }
     const instance = await DuckDBInstance.fromCache(this.dest.path);
     const connection = await instance.connect();
     try {
@@ -101,8 +140,13 @@ export class Harness {
   }
 
   async close(): Promise<void> {
-    await this.dest.close();
-    await rm(this.dir, { recursive: true, force: true });
+    try {
+      await this.dest.close();
+      await this.lakeSide?.reader?.close();
+    } finally {
+      await this.lakeSide?.lake.drop();
+      await rm(this.dir, { recursive: true, force: true });
+    }
   }
 }
 

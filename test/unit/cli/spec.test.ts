@@ -42,7 +42,7 @@ describe('ducktail spec: the Start Workflow form input', () => {
     const { spec } = form.input;
     assert.deepEqual(Object.keys(spec), ['name', 'source', 'destination', 'mode', 'keyless', 'batch', 'snapshot']);
     assert.deepEqual(spec.source, { kind: 'mysql', host: 'db', port: 3307, user: 'repl', passwordEnv: 'SHOP_PW', tables: ['shop.*'], serverId: spec.source.kind === 'mysql' ? spec.source.serverId : 0 });
-    assert.equal(spec.destination.path, '/etc/ducktail/shop.duckdb');
+    assert.deepEqual(spec.destination, { path: '/etc/ducktail/shop.duckdb' });
     assert.doesNotMatch(JSON.stringify(form.input), /password"|url"/i);
     assert.deepEqual(parsePipelineSpec((JSON.parse(formatStartForm(form).input) as { spec: unknown }).spec), config.pipelines[0]);
   });

@@ -27,7 +27,7 @@ describe('config', () => {
   test('fills defaults and resolves paths against the config file', () => {
     const config = parseConfig(minimal, '/etc/ducktail/ducktail.yaml');
     const p = config.pipelines[0]!;
-    assert.equal(p.destination.path, '/etc/ducktail/out.duckdb');
+    assert.deepEqual(p.destination, { path: '/etc/ducktail/out.duckdb' });
     assert.equal(p.mode, 'merge');
     assert.equal(p.keyless, 'error');
     assert.deepEqual(p.batch, { maxRows: 100_000, maxBytes: 64 * 1024 * 1024, maxWaitMs: 400, idleWaitMs: 60000 });

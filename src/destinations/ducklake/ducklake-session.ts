@@ -1,0 +1,167 @@
+import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
+import { describeDestination, type DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
+import type { SqlRunner, SqlSession } from '../duckdb/duckdb-connection.js';
+import { quoteIdent, quoteLiteral } from '../duckdb/duckdb-sql.js';
+import { attachError, lakeError } from './ducklake-errors.js';
+import { lakeInstanceOptions, prepareLakeExtensions } from './ducklake-extensions.js';
+
+/** The catalog name a lake is attached under; tables are `lake.<schema>.<table>`. */
+export const LAKE_CATALOG = 'lake';
+
+export interface LakeTarget {
+  destination: DuckLakeDestinationSpec;
+  /** The catalog password (from `destination.passwordEnv`), if any. */
+  password?: string;
+  /** Attach read-only (queries). */
+  readOnly?: boolean;
+}
+
+interface Attached {
+  instance: DuckDBInstance;
+  connection: DuckDBConnection;
+}
+
+/**
+ * One connection to a DuckLake: an in-memory DuckDB with the lake attached as `lake` and made
+ * the default catalog, so the DuckDB destination's SQL runs unchanged against it and its temp
+ * tables (staged rows) stay in memory. DuckLake takes many writers, so unlike a DuckDB file the
+ * lake is held open: nothing waits for readers, and readers never wait for it. Work is queued so
+ * no two statements ever run at once on the connection. A connection whose catalog link broke
+ * is dropped and attached afresh by the next call.
+ */
+export class DuckLakeSession implements SqlSession {
+  readonly path: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private attached: Attached | null = null;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly target: LakeTarget) {
+    this.path = describeDestination(target.destination);
+  }
+
+  /** A session on the lake, attached now so a lake that cannot be used fails here. */
+  static async open(target: LakeTarget): Promise<DuckLakeSession> {
+    const session = new DuckLakeSession(target);
+    await session.exclusive(() => Promise.resolve());
+    return session;
+  }
+
+  exclusive<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.closed) throw new Error(`DuckLake session for ${this.path} is closed`);
+      const attached = await this.attach();
+      try {
+        return await work(runner(attached.connection, this.target.password));
+      } catch (err) {
+        if (lostCatalog(err)) this.detach();
+        throw err;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Column names and rows (arrays of JSON values) of one query. */
+  table(sql: string): Promise<{ columns: string[]; rows: Json[][] }> {
+    return this.exclusive(async () => {
+      const { connection } = await this.attach();
+      try {
+        const reader = await connection.runAndReadAll(sql);
+        return { columns: reader.columnNames(), rows: reader.getRowsJson() };
+      } catch (err) {
+        throw lakeError(err, this.target.password);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.exclusive(() => {
+      this.closed = true;
+      return Promise.resolve();
+    }).then(() => this.detach());
+    return this.closing;
+  }
+
+  private async attach(): Promise<Attached> {
+    if (this.attached !== null) return this.attached;
+    const instance = await DuckDBInstance.create(':memory:', lakeInstanceOptions());
+    try {
+      const connection = await instance.connect();
+      await prepareLakeExtensions(connection);
+      await connection.run(attachSql(this.target));
+      await connection.run(`USE ${quoteIdent(LAKE_CATALOG)}`);
+      await connection.run("SET SESSION TimeZone = 'UTC'");
+      this.attached = { instance, connection };
+      return this.attached;
+    } catch (err) {
+      instance.closeSync();
+      throw attachError(this.path, err, this.target.password);
+    }
+  }
+
+  private detach(): void {
+    const attached = this.attached;
+    this.attached = null;
+    if (attached === null) return;
+    try {
+      attached.connection.closeSync();
+      attached.instance.closeSync();
+    } catch {
+      // An invalidated instance may refuse to close cleanly; it is dropped either way.
+    }
+  }
+}
+
+/**
+ * `ATTACH 'ducklake:<catalog>' AS lake (DATA_PATH …)`, with the password added to the catalog's
+ * libpq string.
+ *
+ * Writers turn DuckLake's data inlining off (`DATA_INLINING_ROW_LIMIT 0`: every commit writes
+ * Parquet files, none of its rows go into the catalog database). DuckLake 1.5.5 fails with an
+ * internal error ("Missing stats when merging inlined data") that invalidates the whole DuckDB
+ * instance when one transaction updates inlined rows, changes the table's columns and updates
+ * them again, which a batch with schema changes does. Measured here: 50 one-row MERGE commits
+ * took 1.6 s without inlining against 1.0 s with it; the small files it leaves are compaction's.
+ */
+export function attachSql({ destination, password, readOnly }: LakeTarget): string {
+  const catalog = password === undefined ? destination.catalog : `${destination.catalog} password=${libpqQuote(password)}`;
+  const options = [`DATA_PATH ${quoteLiteral(destination.dataPath)}`, ...(readOnly === true ? ['READ_ONLY'] : ['DATA_INLINING_ROW_LIMIT 0'])];
+  return `ATTACH ${quoteLiteral(`ducklake:${catalog}`)} AS ${quoteIdent(LAKE_CATALOG)} (${options.join(', ')})`;
+}
+
+/** A libpq connection-string value: single-quoted, with `\` and `'` escaped. */
+function libpqQuote(value: string): string {
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/**
+ * Errors after which the attached lake cannot be trusted to work again: a broken link to the
+ * catalog, or an internal error, after which DuckDB refuses every further statement.
+ */
+function lostCatalog(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    /connection to server|server closed the connection|Unable to connect|terminating connection|SSL SYSCALL|(INTERNAL|FATAL) Error|database has been invalidated/i.test(err.message)
+  );
+}
+
+function runner(connection: DuckDBConnection, secret: string | undefined): SqlRunner {
+  return {
+    catalog: LAKE_CATALOG,
+    async run(sql, params) {
+      try {
+        await connection.run(sql, params);
+      } catch (err) {
+        throw lakeError(err, secret);
+      }
+    },
+    async rows(sql, params) {
+      try {
+        return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
+      } catch (err) {
+        throw lakeError(err, secret);
+      }
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runQuery } from '../../../src/cli/query.js';
+import { parsePipelineSpec } from '../../../src/config/load-config.js';
+import { openDuckLakeDestination } from '../../../src/destinations/ducklake/ducklake-destination.js';
+import { DuckLakeSession } from '../../../src/destinations/ducklake/ducklake-session.js';
+import { BadValueError, ConfigError, DestinationError, LakeCommitConflictError, StaleBatchError } from '../../../src/errors.js';
+import { VerifyError } from '../../../src/verify/verify-errors.js';
+import { verifyPipeline } from '../../../src/verify/verify-pipeline.js';
+import type { ChangeEvent } from '../../../src/model/change-event.js';
+import { LAKE_SKIP } from '../../helpers/ducklake.js';
+import { column, Harness, PIPELINE, row, schema, truncate } from '../duckdb/duckdb-kit.js';
+
+const ITEMS = 'shop.items';
+const items = schema(ITEMS, [column('id', 'INTEGER'), column('name'), column('qty', 'INTEGER')]);
+const EVENTS = 'app.events';
+const events = schema(EVENTS, [column('id', 'INTEGER'), column('body'), column('n', 'INTEGER')]);
+
+async function columnTypes(h: Harness, table: string): Promise<Record<string, string>> {
+  const rows = await h.query(
+    `SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE database_name = 'lake' AND table_name = '${table}' ORDER BY column_index`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.c as string, r.t as string]));
+}
+
+async function snapshots(h: Harness): Promise<number> {
+  const [r] = await h.query("SELECT count(*)::INT AS n FROM ducklake_snapshots('lake')");
+  return Number(r?.n);
+}
+
+describe('DuckLake destination', { skip: LAKE_SKIP }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.openLake();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('MERGE: one row per key, soft deletes, revivals and unsent (TOAST) values, in the lake', async () => {
+    await h.apply([
+      items,
+      row(ITEMS, 'insert', ['1', 'apple', '5'], '0/1'),
+      row(ITEMS, 'insert', ['2', 'pear', '7'], '0/1'),
+      row(ITEMS, 'update', ['1', undefined, '6'], '0/2'),
+    ]);
+    await h.apply([items, row(ITEMS, 'delete', ['2', undefined, undefined], '0/3'), row(ITEMS, 'delete', ['9', undefined, undefined], '0/3')]);
+    await h.apply([items, row(ITEMS, 'insert', ['9', 'fig', '1'], '0/4')]);
+    assert.deepEqual(await h.query('SELECT id, name, qty, __deleted, __op, __position FROM shop.items ORDER BY id'), [
+      { id: 1, name: 'apple', qty: 6, __deleted: false, __op: 'update', __position: '0/2' },
+      { id: 2, name: 'pear', qty: 7, __deleted: true, __op: 'delete', __position: '0/3' },
+      { id: 9, name: 'fig', qty: 1, __deleted: false, __op: 'insert', __position: '0/4' },
+    ]);
+    // The tables live in the lake (its catalog in PostgreSQL), not in a DuckDB file.
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE database_name = 'lake' AND table_name = 'items'"), [{ n: 1 }]);
+  });
+
+  test('APPEND: one row per event in order; unsent values from the latest earlier row; a replayed batch adds nothing', async () => {
+    const batch: ChangeEvent[] = [
+      row(EVENTS, 'insert', ['1', 'a', '1'], '0/1'),
+      row(EVENTS, 'update', ['1', 'a2', '2'], '0/2'),
+      row(EVENTS, 'delete', ['1', undefined, undefined], '0/3'),
+    ];
+    const append = await h.asPipeline('p-append');
+    const { manifest, spoolDir } = await append.stage([events, ...batch]);
+    assert.equal((await append.applyStaged(manifest, spoolDir, { mode: 'append' })).skipped, false);
+    assert.equal((await append.applyStaged(manifest, spoolDir, { mode: 'append' })).skipped, true);
+    await append.apply([events, row(EVENTS, 'update', ['1', undefined, '3'], '0/4')], { mode: 'append' });
+    const select = 'SELECT id, body, n, __op, __position FROM app.events ORDER BY rowid';
+    const expected = [
+      { id: 1, body: 'a', n: 1, __op: 'insert', __position: '0/1' },
+      { id: 1, body: 'a2', n: 2, __op: 'update', __position: '0/2' },
+      { id: 1, body: 'a2', n: 2, __op: 'delete', __position: '0/3' },
+      { id: 1, body: 'a2', n: 3, __op: 'update', __position: '0/4' },
+    ];
+    assert.deepEqual(await h.query(select), expected);
+    await append.apply([events, truncate(EVENTS, '0/5')], { mode: 'append' });
+    assert.deepEqual(await h.query("SELECT id, __op FROM app.events WHERE __op = 'truncate'"), [{ id: null, __op: 'truncate' }]);
+    // An earlier batch delivered again (after the checkpoint moved on) is refused, not applied twice.
+    await assert.rejects(append.applyStaged(manifest, spoolDir, { mode: 'append' }), StaleBatchError);
+    assert.deepEqual(await h.query('SELECT count(*)::INT AS n FROM app.events'), [{ n: 5 }]);
+  });
+
+  test('schema evolution: new table, added (with backfill), dropped and renamed columns, widened and unrelated types', async () => {
+    const t = 'evo.t';
+    const v1 = schema(t, [column('id', 'INTEGER'), column('small', 'INTEGER'), column('gone'), { ...column('old'), id: 4 }, column('d', 'DATE')]);
+    await h.apply([v1, row(t, 'insert', ['1', '10', 'g', 'o', '2024-02-29'])]);
+    const v2 = schema(t, [
+      column('id', 'INTEGER'),
+      column('small', 'BIGINT'),
+      { ...column('new'), id: 4 },
+      column('d', 'INTEGER'),
+      { ...column('flag', 'INTEGER'), backfill: '7' },
+      { ...column('bin', 'BLOB', 'hex'), backfill: '00ff41' },
+      { ...column('doc', 'JSON', 'json'), backfill: '{"a": [1, 2]}' },
+      { ...column('tags', 'VARCHAR[]', 'json'), backfill: '["x", "y"]' },
+    ]);
+    await h.apply([v2, row(t, 'insert', ['2', '9223372036854775807', 'n', '42', '1', '41', '{}', '[]'])]);
+    assert.deepEqual(await columnTypes(h, 't'), {
+      id: 'INTEGER', small: 'BIGINT', gone: 'VARCHAR', new: 'VARCHAR',
+      __deleted: 'BOOLEAN', __op: 'VARCHAR', __position: 'VARCHAR', __commit_ts: 'TIMESTAMP WITH TIME ZONE',
+      flag: 'INTEGER', bin: 'BLOB', doc: 'JSON', tags: 'VARCHAR[]',
+      // DuckLake cannot alter a DATE column to VARCHAR in place: the column was rewritten (and moved last).
+      d: 'VARCHAR',
+    });
+    assert.deepEqual(
+      await h.query('SELECT id, small::VARCHAR AS small, gone, new, d, flag, hex(bin) AS bin, doc::VARCHAR AS doc, tags FROM evo.t ORDER BY id'),
+      [
+        { id: 1, small: '10', gone: 'g', new: 'o', d: '2024-02-29', flag: 7, bin: '00FF41', doc: '{"a": [1, 2]}', tags: ['x', 'y'] },
+        { id: 2, small: '9223372036854775807', gone: null, new: 'n', d: '42', flag: 1, bin: '41', doc: '{}', tags: [] },
+      ],
+    );
+    await h.apply([v2, { table: t, renames: [{ from: 'new', to: 'newer' }] }]);
+    assert.ok('newer' in (await columnTypes(h, 't')));
+  });
+
+  test('a failing batch leaves neither rows, tables nor checkpoint: not even a lake snapshot', async () => {
+    const before = await h.dest.readCheckpoint(PIPELINE);
+    const snapshotsBefore = await snapshots(h);
+    const { manifest, spoolDir } = await h.stage([
+      schema(ITEMS, [...items.columns, column('added')]),
+      row(ITEMS, 'update', ['1', 'apple', '100', 'a']),
+      schema('shop.fresh', [column('id', 'INTEGER')]),
+      row('shop.fresh', 'insert', ['1']),
+      row(ITEMS, 'insert', ['3', 'bad', 'not a number', 'x']),
+    ]);
+    await assert.rejects(h.applyStaged(manifest, spoolDir), BadValueError);
+    assert.deepEqual(await h.dest.readCheckpoint(PIPELINE), before);
+    assert.equal(await snapshots(h), snapshotsBefore);
+    assert.deepEqual(await h.query('SELECT qty FROM shop.items WHERE id = 1'), [{ qty: 6 }]);
+    assert.equal('added' in (await columnTypes(h, 'items')), false);
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE database_name = 'lake' AND table_name = 'fresh'"), [{ n: 0 }]);
+  });
+
+  test('a replayed batch changes nothing; the batch and its checkpoint are one lake snapshot', async () => {
+    const snapshotsBefore = await snapshots(h);
+    const { manifest, spoolDir } = await h.stage([items, row(ITEMS, 'update', ['1', 'apple', '8'], '0/9')]);
+    const first = await h.applyStaged(manifest, spoolDir);
+    assert.equal(first.skipped, false);
+    assert.equal(await snapshots(h), snapshotsBefore + 1);
+    const again = await h.applyStaged(manifest, spoolDir);
+    assert.equal(again.skipped, true);
+    assert.equal(await snapshots(h), snapshotsBefore + 1);
+    assert.deepEqual(await h.dest.readCheckpoint(PIPELINE), manifest.to);
+    assert.deepEqual(await h.query('SELECT qty, __position FROM shop.items WHERE id = 1'), [{ qty: 8, __position: '0/9' }]);
+  });
+
+  test('an update that changes the key retires the old key; its unsent values follow the row', async () => {
+    const t = 'shop.moved';
+    const moved = schema(t, [column('id', 'INTEGER'), column('big'), column('n', 'INTEGER')]);
+    await h.apply([moved, row(t, 'insert', ['1', 'one', '1'])]);
+    await h.apply([moved, { ...row(t, 'update', ['2', undefined, '2']), oldKey: ['1'] } as ChangeEvent]);
+    assert.deepEqual(await h.query('SELECT id, big, n, __deleted FROM shop.moved ORDER BY id'), [
+      { id: 1, big: 'one', n: 1, __deleted: true },
+      { id: 2, big: 'one', n: 2, __deleted: false },
+    ]);
+  });
+
+  test('an incremental copy (re-sync) ends with the rows the source no longer has deleted', async () => {
+    const t = 'shop.copied';
+    const copied = schema(t, [column('id', 'INTEGER'), column('name')]);
+    await h.apply([copied, ...['1', '2', '3'].map((id) => row(t, 'insert', [id, `n${id}`], '0/1'))]);
+    await h.apply([copied, { backfill: 'begin', table: t }, row(t, 'update', ['3', 'n3b'], '0/2'), row(t, 'snapshot', ['1', 'n1'], '0/3', null)]);
+    await h.apply([copied, { backfill: 'end', table: t, position: '0/4' }]);
+    assert.deepEqual(await h.query('SELECT id, name, __deleted, __op FROM shop.copied ORDER BY id'), [
+      { id: 1, name: 'n1', __deleted: false, __op: 'snapshot' },
+      { id: 2, name: 'n2', __deleted: true, __op: 'delete' },
+      { id: 3, name: 'n3b', __deleted: false, __op: 'update' },
+    ]);
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = '_ducktail' AND starts_with(table_name, 'unseen ')"), [{ n: 0 }]);
+  });
+
+  test('forgetPipeline (teardown) removes the checkpoint and batch log from the lake, not the data', async () => {
+    const gone = await h.asPipeline('p-gone');
+    await gone.apply([schema('gone.t', [column('id', 'INTEGER')]), row('gone.t', 'insert', ['1'])]);
+    await h.dest.forgetPipeline('p-gone');
+    assert.equal(await h.dest.readCheckpoint('p-gone'), null);
+    assert.deepEqual(await h.query("SELECT count(*)::INT AS n FROM _ducktail.batches WHERE pipeline = 'p-gone'"), [{ n: 0 }]);
+    assert.deepEqual(await h.query('SELECT count(*)::INT AS n FROM gone.t'), [{ n: 1 }]);
+  });
+
+  test('a commit that loses to another writer of the lake is a retryable LakeCommitConflictError', async () => {
+    const a = await DuckLakeSession.open({ destination: h.lake.destination });
+    const b = await DuckLakeSession.open({ destination: h.lake.destination });
+    try {
+      await a.exclusive((db) => db.run('BEGIN TRANSACTION'));
+      await a.exclusive((db) => db.run('UPDATE shop.items SET qty = 1 WHERE id = 1'));
+      await b.exclusive((db) => db.run('UPDATE shop.items SET qty = 2 WHERE id = 1'));
+      const conflict = await a.exclusive((db) => db.run('COMMIT')).then(
+        () => assert.fail('the second commit must fail'),
+        (err: unknown) => err,
+      );
+      assert.ok(conflict instanceof LakeCommitConflictError, `got ${String(conflict)}`);
+      assert.equal(conflict.nonRetryable, false);
+      await a.exclusive((db) => db.run('ROLLBACK')).catch(() => undefined);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    assert.deepEqual(await h.query('SELECT qty FROM shop.items WHERE id = 1'), [{ qty: 2 }]);
+  });
+});
+
+describe('DuckLake pipelines: query, verify, attach errors', { skip: LAKE_SKIP }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.openLake();
+    await h.apply([items, row(ITEMS, 'insert', ['1', 'apple', '5']), row(ITEMS, 'insert', ['2', 'pear', '7'])]);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  const lakeConfig = () => {
+    const spec = parsePipelineSpec({ name: 'lakep', source: { kind: 'postgres', tables: ['shop.items'] }, destination: h.lake.destination });
+    return { file: '/x/ducktail.yaml', temporal: { namespace: 'default', taskQueue: 'q' }, pipelines: [spec] };
+  };
+
+  test('ducktail query reads the lake (read-only, the last committed snapshot) and refuses writes', async () => {
+    const out = await runQuery(lakeConfig(), 'SELECT id, name FROM shop.items WHERE NOT __deleted ORDER BY id', { json: true, csv: false });
+    assert.deepEqual(JSON.parse(out), [{ id: 1, name: 'apple' }, { id: 2, name: 'pear' }]);
+    await assert.rejects(runQuery(lakeConfig(), "INSERT INTO shop.items (id) VALUES (3)", { json: true, csv: false }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /query only reads/);
+      return true;
+    });
+  });
+
+  test('verify says lakes are not supported yet instead of misreading them', async () => {
+    await assert.rejects(verifyPipeline(lakeConfig().pipelines[0]!), (err: unknown) => err instanceof VerifyError && /DuckLake.*not supported yet/.test(err.message));
+  });
+
+  test('a catalog database that does not exist fails with the fix, not a retry', async () => {
+    const missing = { ...h.lake.destination, catalog: h.lake.destination.catalog.replace(h.lake.database, 'ducktail_no_such_lake') };
+    await assert.rejects(openDuckLakeDestination(missing, undefined), (err: unknown) => {
+      assert.ok(err instanceof DestinationError, String(err));
+      assert.match(err.message, /create the catalog database first/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConfig, parsePipelineSpec } from '../../../src/config/load-config.js';
+import { ConfigError, InvalidSpecError } from '../../../src/errors.js';
+import { describeDestination } from '../../../src/model/pipeline-spec.js';
+
+const CATALOG = 'postgres:dbname=lake host=127.0.0.1 user=postgres';
+
+function withDestination(destination: unknown): unknown {
+  return { pipelines: [{ name: 'orders', source: { kind: 'postgres', tables: ['public.orders'] }, destination }] };
+}
+
+function rejected(destination: unknown): string {
+  try {
+    parseConfig(withDestination(destination), '/etc/ducktail/ducktail.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected the destination to be rejected');
+}
+
+function destinationOf(destination: unknown): unknown {
+  return parseConfig(withDestination(destination), '/etc/ducktail/ducktail.yaml').pipelines[0]!.destination;
+}
+
+describe('destination config', () => {
+  test('a DuckDB file with or without kind resolves to the same spec as before lakes existed', () => {
+    assert.deepEqual(destinationOf({ path: 'out.duckdb' }), { path: '/etc/ducktail/out.duckdb' });
+    assert.deepEqual(destinationOf({ kind: 'duckdb', path: 'out.duckdb' }), { path: '/etc/ducktail/out.duckdb' });
+  });
+
+  test('a lake keeps its catalog, resolves a local data path and leaves a URL as written', () => {
+    assert.deepEqual(destinationOf({ kind: 'ducklake', catalog: CATALOG, dataPath: 'lake-data', passwordEnv: 'LAKE_PW' }), {
+      kind: 'ducklake',
+      catalog: CATALOG,
+      dataPath: '/etc/ducktail/lake-data',
+      passwordEnv: 'LAKE_PW',
+    });
+    assert.deepEqual(destinationOf({ kind: 'ducklake', catalog: CATALOG, dataPath: 's3://bucket/lake/' }), {
+      kind: 'ducklake',
+      catalog: CATALOG,
+      dataPath: 's3://bucket/lake/',
+    });
+  });
+
+  test('names the field and the fix for a bad lake', () => {
+    assert.match(rejected({ kind: 'ducklake', dataPath: '/d' }), /destination\.catalog/);
+    assert.match(rejected({ kind: 'ducklake', catalog: 'sqlite:meta.db', dataPath: '/d' }), /destination\.catalog: give the DuckLake catalog as postgres:/);
+    assert.match(rejected({ kind: 'ducklake', catalog: CATALOG }), /destination\.dataPath: /);
+    assert.match(rejected({ kind: 'ducklake', catalog: CATALOG, dataPath: '/d', path: 'x.duckdb' }), /destination: .*path/);
+    assert.match(rejected({ kind: 'lake', path: 'x.duckdb' }), /destination\.kind must be duckdb .* or ducklake/);
+    assert.match(rejected({ kind: 'ducklake', catalog: CATALOG, dataPath: '/d', passwordEnv: 'not a name' }), /destination\.passwordEnv: name an environment variable/);
+  });
+
+  test('refuses a catalog password in the config without echoing it', () => {
+    const message = rejected({ kind: 'ducklake', catalog: `${CATALOG} password=hunter2`, dataPath: '/d' });
+    assert.match(message, /destination\.catalog: passwords never go in ducktail\.yaml.*passwordEnv/);
+    assert.doesNotMatch(message, /hunter2/);
+    assert.match(rejected({ kind: 'ducklake', catalog: CATALOG, dataPath: '/d', password: 'x' }), /destination\.password: passwords never go/);
+  });
+
+  test('a lake spec typed into the Temporal UI is validated like the config', () => {
+    const spec = parsePipelineSpec({ name: 'orders', source: { kind: 'postgres', tables: ['public.orders'] }, destination: { kind: 'ducklake', catalog: CATALOG, dataPath: '/d' } });
+    assert.equal(describeDestination(spec.destination), `ducklake:${CATALOG} (data /d)`);
+    assert.throws(
+      () => parsePipelineSpec({ name: 'orders', source: { kind: 'postgres', tables: ['public.orders'] }, destination: { kind: 'ducklake', catalog: 'x', dataPath: '/d' } }),
+      InvalidSpecError,
+    );
+  });
+});
