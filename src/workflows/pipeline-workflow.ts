@@ -58,6 +58,9 @@ const { interruptCapture } = proxyActivities<PipelineActivities>({ scheduleToClo
 /** Marks runs whose idle captures the workflow interrupts (runs started before it never do, so their histories replay). */
 const INTERRUPTIBLE_CAPTURE = 'interruptible-capture';
 
+/** Marks runs where an interrupted capture that then failed (e.g. timed out on a dead worker) is captured again, not fatal. */
+const INTERRUPTED_CAPTURE_TIMEOUT = 'interrupted-capture-timeout';
+
 /** Captures without a long poll after a `flush`: about a minute of ~5 s waits. */
 const QUICK_CAPTURES_AFTER_FLUSH = 12;
 
@@ -206,6 +209,9 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       return await scope.run(capture);
     } catch (err) {
       if (scope.consideredCancelled && isCancellation(err)) return null;
+      // Interrupted while its worker was gone: the cancellation ends with the heartbeat timeout.
+      // Nothing was lost (a capture commits only positions it read): capture again from the checkpoint.
+      if (scope.consideredCancelled && err instanceof ActivityFailure && patched(INTERRUPTED_CAPTURE_TIMEOUT)) return null;
       throw err;
     } finally {
       settled = true;

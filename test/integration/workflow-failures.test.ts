@@ -18,7 +18,7 @@ import { pgSpec, pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus }
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { runCli, testServer } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
-import { pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
+import { pauseSignal, pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
 
 const TQ = `wf-failures-${process.pid}`;
 /** Attempts before an unclassified error parks the pipeline (production: 6, ~30 s). */
@@ -30,6 +30,8 @@ type Behaviour = (attempt: number) => void;
 interface Behaviours {
   prepare?: Behaviour;
   load?: Behaviour;
+  /** Captures after the first batch hang this long without a heartbeat, deaf to cancellation (a worker that died mid-capture). */
+  hangCaptureMs?: number;
 }
 
 const start: Checkpoint = { position: { kind: 'pg', lsn: '0/10', ackLsn: '0/10' }, batchId: '' };
@@ -69,7 +71,10 @@ function mockActivities(behaviour: Map<string, Behaviours>, loaded: Set<string>,
       }),
     captureBatch: ({ spec }) =>
       asActivity(async () => {
-        called(spec.name).captures++;
+        const c = called(spec.name);
+        c.captures++;
+        const hang = behaviour.get(spec.name)?.hangCaptureMs;
+        if (hang !== undefined && loaded.has(spec.name) && c.captures === 2) await new Promise((r) => setTimeout(r, hang));
         if (loaded.has(spec.name)) {
           await new Promise((r) => setTimeout(r, 200));
           return { batch: null, checkpoint: after1, reachedTarget: false, position: '0/20', lagBytes: 0 };
@@ -124,6 +129,21 @@ describe('pipeline workflow: failures, parking, resume and stop (mocked activiti
 
   const spec = (name: string) => pgSpec(name, 'unused', ['s.t'], path.join(dir, `${name}.duckdb`));
   const client = () => server.env.client;
+
+  test('a pause while the capture runs on a worker that died: the interrupted capture times out and the pipeline pauses, it does not fail', { timeout: 60_000 }, async () => {
+    behaviour.set('wf_deadcap', { hangCaptureMs: 25_000 });
+    await startPipelineWorkflow(client(), TQ, spec('wf_deadcap'));
+    const handle = pipelineHandle(client(), 'wf_deadcap');
+    await waitFor('the second capture runs', () => Promise.resolve((calls.get('wf_deadcap')?.captures ?? 0) >= 2 ? true : undefined), { timeoutMs: 20_000 });
+    await handle.signal(pauseSignal);
+    // The capture neither heartbeats nor hears the cancellation: it ends by the 10 s heartbeat timeout.
+    await waitForStatus(client(), 'wf_deadcap', 'paused', (s) => s.phase === 'paused', 30_000);
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    await handle.signal(resumeSignal);
+    await waitForStatus(client(), 'wf_deadcap', 'streaming again', (s) => s.phase === 'streaming' && s.lastError === null, 20_000);
+    await handle.cancel();
+    assert.equal((await handle.result()).phase, 'stopped');
+  });
 
   test('a non-retryable failure parks the pipeline in failed with the fix; resume retries and it continues', async () => {
     let fixed = false;
