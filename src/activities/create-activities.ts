@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { PipelineConnectors } from '../composition.js';
 import type { ApplyResult, Destination } from '../destinations/destination.js';
 import { parsePipelineSpec } from '../config/load-config.js';
-import { NoPrimaryKeyError } from '../errors.js';
+import { NoPrimaryKeyError, StaleBatchError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, checkpointView, type Checkpoint } from '../model/checkpoint.js';
 import type { BatchSummary } from '../model/batch.js';
@@ -190,7 +190,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const ctx = Context.current();
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
-        const result = await applyAndAcknowledge(spec, batch, () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }));
+        const result = await applyAndAcknowledge(spec, batch, () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events })).catch((err: unknown) => {
+          // E.g. a lake batch staged on another host by a worker that died: the workflow captures it again.
+          if (err instanceof StaleBatchError) logger.info({ pipeline: spec.name, batchId: batch.batchId, reason: err.message }, 'load found no staged batch; capturing again');
+          throw err;
+        });
         const source = await connectors.source(spec);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped, ms: Date.now() - started }, 'load committed');
         const position = result.checkpoint.position;

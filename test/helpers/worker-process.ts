@@ -12,9 +12,9 @@ export class WorkerProcess {
   readonly lines: string[] = [];
   readonly child: ChildProcess;
 
-  /** `args` go after `worker` (e.g. `--metrics-port`). */
-  constructor(configFile: string, address: string, args: string[] = []) {
-    this.child = spawnCli(['--config', configFile, '--address', address, 'worker', ...args], { DUCKTAIL_LOG_LEVEL: 'debug' });
+  /** `args` go after `worker` (e.g. `--metrics-port`); `env` adds to the worker's environment (e.g. its own `TMPDIR`). */
+  constructor(configFile: string, address: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawnCli(['--config', configFile, '--address', address, 'worker', ...args], { DUCKTAIL_LOG_LEVEL: 'debug', ...env });
     let buffer = '';
     this.child.stderr?.on('data', (d: Buffer) => {
       buffer += d.toString();
