@@ -27,6 +27,7 @@ import type {
 } from './activity-types.js';
 import { observeSource, readRetention } from './observe-source.js';
 import { CaptureInterrupts, captureWhileIdle, positionOnly } from './idle-poll.js';
+import { retryLakeConflicts } from './lake-conflicts.js';
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
@@ -64,7 +65,10 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   async function applyAndAcknowledge(spec: PipelineSpec, batch: BatchSummary, heartbeat: () => void): Promise<ApplyResult> {
     const manifest = await readManifest(batch.spoolDir);
     const dest = await connectors.destination(spec);
-    const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat });
+    const result = await retryLakeConflicts(
+      () => dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat }),
+      (attempt) => logger.debug({ pipeline: spec.name, batchId: batch.batchId, attempt }, 'lake commit conflict; applying again'),
+    );
     // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
     const source = await connectors.source(spec);
     await source.acknowledge(result.checkpoint).catch((err: unknown) => {
