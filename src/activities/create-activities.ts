@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { PipelineConnectors } from '../composition.js';
 import type { ApplyResult, Destination } from '../destinations/destination.js';
 import { parsePipelineSpec } from '../config/load-config.js';
-import { NoPrimaryKeyError } from '../errors.js';
+import { NoPrimaryKeyError, StaleBatchError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, checkpointView, type Checkpoint } from '../model/checkpoint.js';
 import type { BatchSummary } from '../model/batch.js';
@@ -27,6 +27,7 @@ import type {
 } from './activity-types.js';
 import { observeSource, readRetention } from './observe-source.js';
 import { CaptureInterrupts, captureWhileIdle, positionOnly } from './idle-poll.js';
+import { retryLakeConflicts } from './lake-conflicts.js';
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
 
@@ -64,7 +65,10 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   async function applyAndAcknowledge(spec: PipelineSpec, batch: BatchSummary, heartbeat: () => void): Promise<ApplyResult> {
     const manifest = await readManifest(batch.spoolDir);
     const dest = await connectors.destination(spec);
-    const result = await dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat });
+    const result = await retryLakeConflicts(
+      () => dest.applyBatch(manifest, { mode: spec.mode, spoolDir: batch.spoolDir, heartbeat }),
+      (attempt) => logger.debug({ pipeline: spec.name, batchId: batch.batchId, attempt }, 'lake commit conflict; applying again'),
+    );
     // The checkpoint is committed in DuckDB: only now may the source forget what it covers.
     const source = await connectors.source(spec);
     await source.acknowledge(result.checkpoint).catch((err: unknown) => {
@@ -190,7 +194,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         const ctx = Context.current();
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
-        const result = await applyAndAcknowledge(spec, batch, () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events }));
+        const result = await applyAndAcknowledge(spec, batch, () => ctx.heartbeat({ batchId: batch.batchId, events: batch.events })).catch((err: unknown) => {
+          // E.g. a lake batch staged on another host by a worker that died: the workflow captures it again.
+          if (err instanceof StaleBatchError) logger.info({ pipeline: spec.name, batchId: batch.batchId, reason: err.message }, 'load found no staged batch; capturing again');
+          throw err;
+        });
         const source = await connectors.source(spec);
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, skipped: result.skipped, ms: Date.now() - started }, 'load committed');
         const position = result.checkpoint.position;

@@ -37,6 +37,15 @@ export const toDucktailError: ErrorMapper = (e: unknown, ctx: ErrorContext): Err
   if (/timeout expired|Connection terminated/i.test(err.message ?? '')) {
     return new SourceConnectionError(msg, 'check that PostgreSQL is running and reachable at source.host:source.port', false);
   }
+  if (isSlotActiveError(e)) {
+    // Retried for as long as it lasts: a worker that died without closing its connection holds
+    // the slot until PostgreSQL notices (wal_sender_timeout), then any worker takes it.
+    return new SourceConnectionError(
+      msg,
+      'nothing to do if a worker just died: PostgreSQL frees the slot when its connection times out (wal_sender_timeout); else stop the other process streaming from this slot',
+      false,
+    );
+  }
   if (code === '42501') {
     return new PrivilegeError(msg, 'grant the user REPLICATION, SELECT on the tables and CREATE on the database (or use a superuser)');
   }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destination.js';
-import { openDuckDBDestination, type DuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
+import { DuckDBDestination, openDuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
+import { ducklakeColumnDdl } from '../../../src/destinations/ducklake/ducklake-ddl.js';
 import { openDuckLakeDestination } from '../../../src/destinations/ducklake/ducklake-destination.js';
 import { DuckLakeSession } from '../../../src/destinations/ducklake/ducklake-session.js';
 import type { BatchManifest } from '../../../src/model/batch.js';
@@ -106,6 +107,19 @@ export class Harness {
   async asPipeline(pipeline: string): Promise<Harness> {
     const other = new Harness(this.dir, this.dest, pipeline, this.lakeSide);
     await this.dest.initCheckpoint(pipeline, other.checkpoint);
+    return other;
+  }
+
+  /**
+   * The same lake, written by another pipeline through a destination of its own (as another
+   * worker process would: its own DuckDB instance and catalog connection). Close its `dest`
+   * yourself; `close()` of this harness drops the lake.
+   */
+  async asPipelineOnAnotherWriter(pipeline: string): Promise<Harness> {
+    const session = await DuckLakeSession.open({ destination: this.lake.destination });
+    const dest = new DuckDBDestination(session, () => undefined, undefined, { component: 'ducklake', ddl: ducklakeColumnDdl });
+    const other = new Harness(this.dir, dest, pipeline, this.lakeSide);
+    await dest.initCheckpoint(pipeline, other.checkpoint);
     return other;
   }
 

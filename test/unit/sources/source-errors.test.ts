@@ -45,3 +45,9 @@ describe('error mappers (one signature for every source)', () => {
     });
   }
 });
+
+test('PostgreSQL: a replication slot held by another connection (55006) is retried as long as it lasts', () => {
+  const held = Object.assign(new Error('replication slot "s" is active for PID 42'), { code: '55006' });
+  const err = fromPostgres(held, where);
+  assert.ok(err instanceof SourceConnectionError && !err.nonRetryable && /wal_sender_timeout/.test(err.message), err.message);
+});
