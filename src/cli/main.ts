@@ -249,6 +249,8 @@ program
   .option('--pipeline <name>', 'whose destination (needed when the config has several)')
   .option('--json', 'print rows as JSON objects', false)
   .option('--csv', 'print CSV with a header', false)
+  .option('--as-of-position <pos>', 'lakes: read every table as of this source position of the pipeline (an LSN like 0/16B3748, or binlog file:offset)')
+  .option('--as-of-snapshot <id>', 'lakes: read every table as of this lake snapshot id')
   .action(async (sql: string, opts: QueryOptions) => {
     const config = await loadConfig(globals().config);
     process.stdout.write(`${await runQuery(config, sql, opts)}\n`);

@@ -5,9 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Json } from '@duckdb/node-api';
 import type pg from 'pg';
 import { stringify } from 'yaml';
+import { runQuery } from '../../src/cli/query.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { DuckLakeSession } from '../../src/destinations/ducklake/ducklake-session.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
+import { parseLsn } from '../../src/sources/postgres/postgres-position.js';
 import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 import { createTestLake, LAKE_SKIP, type TestLake } from '../helpers/ducklake.js';
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
@@ -115,6 +117,20 @@ describe('PostgreSQL → DuckLake pipelines (worker process, real PostgreSQL cat
     }, { timeoutMs: 60_000 });
     assert.deepEqual(appended.map((r) => [r.op, r.id, r.v]), log, 'APPEND equals the change log, in order, nothing doubled');
     assert.deepEqual(await query("SELECT count(*)::INT AS n FROM e2e_lka.events WHERE __op = 'snapshot'"), [{ n: ROWS }]);
+
+    // Every commit recorded the position it reached: as of each, the change log holds exactly the
+    // transactions committed at or before it (`__position` is the commit LSN).
+    const recorded = (await query("SELECT commit_extra_info AS x FROM lake.snapshots() WHERE author = 'ducktail' ORDER BY snapshot_id"))
+      .map((r) => JSON.parse(r.x as string) as { pipeline: string; text: string | null })
+      .filter((i) => i.pipeline === 'e2e_lk_append' && i.text !== null)
+      .map((i) => i.text!);
+    assert.ok(recorded.length >= 2, `positions recorded: ${recorded.join(', ')}`);
+    const logSql = "SELECT __op AS op, id, v, __position AS p FROM e2e_lka.events WHERE __op <> 'snapshot' ORDER BY __position, __seq";
+    const now = await query(logSql);
+    for (const at of recorded) {
+      const then = JSON.parse(await runQuery(config, logSql, { pipeline: 'e2e_lk_append', json: true, csv: false, asOfPosition: at })) as unknown[];
+      assert.deepEqual(then, now.filter((r) => parseLsn(r.p as string) <= parseLsn(at)), `as of ${at}`);
+    }
 
     // Each pipeline's checkpoint is in the lake, beside its rows.
     const checkpoints = await query('SELECT pipeline FROM _ducktail.checkpoints ORDER BY pipeline');

@@ -33,6 +33,8 @@ export interface CatalogTraits {
   component: string;
   /** How columns are added and retyped. */
   ddl: ColumnDdl;
+  /** Runs last in a batch's transaction, before COMMIT (a lake records the batch's position). */
+  beforeCommit?: (db: SqlRunner, manifest: BatchManifest) => Promise<void>;
 }
 
 const DUCKDB_FILE: CatalogTraits = { component: 'duckdb', ddl: duckdbColumnDdl };
@@ -50,7 +52,7 @@ export class DuckDBDestination implements Destination {
     private readonly session: SqlSession,
     private readonly onClose: () => void = () => undefined,
     logger: Logger = processLogger,
-    traits: CatalogTraits = DUCKDB_FILE,
+    private readonly traits: CatalogTraits = DUCKDB_FILE,
   ) {
     this.log = logger.child({ component: traits.component });
     this.evolver = new SchemaEvolver(traits.ddl);
@@ -142,6 +144,7 @@ export class DuckDBDestination implements Destination {
       await registry.save(db);
       await writeCheckpoint(db, manifest.pipeline, manifest.to);
       await logBatch(db, manifest);
+      await this.traits.beforeCommit?.(db, manifest);
       await db.run('COMMIT');
       if (notes.length > 0) this.log.info({ pipeline: manifest.pipeline, changes: notes }, 'destination schema changed');
       const resync = registry.ofPipeline(manifest.pipeline).flatMap((m) => (m.resync === null ? [] : [`${m.sourceTable}: ${m.resync}`]));

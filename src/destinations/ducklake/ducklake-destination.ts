@@ -1,6 +1,7 @@
 import { logger as processLogger, type Logger } from '../../logger.js';
 import type { DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
 import { DuckDBDestination } from '../duckdb/duckdb-destination.js';
+import { recordCommitPosition } from './ducklake-commit-info.js';
 import { ducklakeColumnDdl } from './ducklake-ddl.js';
 import { DuckLakeSession } from './ducklake-session.js';
 
@@ -11,7 +12,8 @@ const shared = new Map<string, Promise<DuckDBDestination>>();
  * shared by every pipeline writing it. It is the DuckDB destination running on the attached lake
  * (same MERGE and APPEND SQL, bookkeeping, `_ducktail` state and one-transaction checkpoint),
  * with DuckLake's own column changes (ducklake-ddl.ts). A commit that loses to another writer of
- * the lake throws the retryable `LakeCommitConflictError`.
+ * the lake throws the retryable `LakeCommitConflictError`. Each batch's commit records the source
+ * position it reaches (ducklake-commit-info.ts).
  */
 export function openDuckLakeDestination(
   destination: DuckLakeDestinationSpec,
@@ -25,7 +27,7 @@ export function openDuckLakeDestination(
     if (shared.get(key) === opening) shared.delete(key);
   };
   const opening = DuckLakeSession.open({ destination, ...(password === undefined ? {} : { password }) }).then(
-    (session) => new DuckDBDestination(session, forget, logger, { component: 'ducklake', ddl: ducklakeColumnDdl }),
+    (session) => new DuckDBDestination(session, forget, logger, { component: 'ducklake', ddl: ducklakeColumnDdl, beforeCommit: recordCommitPosition }),
   );
   shared.set(key, opening);
   opening.catch(forget);
