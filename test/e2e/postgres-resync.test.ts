@@ -249,13 +249,15 @@ describe('ducktail resync (real PostgreSQL, DuckDB, Temporal, worker process)', 
     await writer;
 
     // A volatile default rewrites the table without change events: status says so, resync repairs it.
+    // No row of the table changes after the ALTER until the re-sync is done: the stream then has no
+    // relation message with the new shape, only the DDL message (a re-sync must not wait for a row).
     await pgc.query('ALTER TABLE e2e_rs.added ADD COLUMN at timestamptz DEFAULT clock_timestamp()');
-    await pgc.query('UPDATE e2e_rs.added SET v = v + 100 WHERE id = 5');
-    await waitForStatus(client, 'e2e_rs_add', 'marked for re-sync', (s) => (s.resync ?? []).some((r) => r.startsWith('e2e_rs.added')), 60_000);
+    await waitForStatus(client, 'e2e_rs_add', 'marked for re-sync', (s) => (s.resync ?? []).some((r) => r.startsWith('e2e_rs.added')), 180_000);
     const status = await cli(['status']);
     assert.match(status.stdout, /NEEDS RE-SYNC: e2e_rs\.added.*\(run: ducktail resync e2e_rs_add e2e_rs\.added\)/);
     const repaired = await cli(['resync', 'e2e_rs_add', 'e2e_rs.added', '--wait', '--timeout', '300']);
     assert.equal(repaired.code, 0, repaired.stderr);
+    await pgc.query('UPDATE e2e_rs.added SET v = v + 100 WHERE id = (SELECT min(id) FROM e2e_rs.added)'); // a row under the new shape
     const [{ lsn }] = (await pgc.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows as [{ lsn: string }];
     const done = await waitForStatus(client, 'e2e_rs_add', 'caught up', (x) => {
       const p = x.checkpoint?.position;

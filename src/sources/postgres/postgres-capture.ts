@@ -145,9 +145,15 @@ export async function captureStream(input: StreamCaptureInput): Promise<{ to: Pg
       window.low(sink);
       return 'ok';
     }
-    const shape = streamTable(window.table) ?? input.chunkTable;
+    // The stream's shape of the table, unless it is older than the chunk: a change of shape inside
+    // the window ended the window above, so a stream shape that differs from the chunk's came
+    // before the low watermark, and no row of the table has brought the new one since (an ALTER
+    // that rewrote the table without change events). The chunk was read under the shape it has.
     const names = (t: TableSchema): string => JSON.stringify(t.columns.map((c) => c.name));
-    if (shape === undefined || names(shape.schema) !== names(window.chunk.schema)) {
+    const fits = (t: PgTable | undefined): t is PgTable => t !== undefined && names(t.schema) === names(window.chunk.schema);
+    const inStream = streamTable(window.table);
+    const shape = fits(inStream) ? inStream : input.chunkTable;
+    if (!fits(shape)) {
       if (chunks !== undefined) chunks.window = null; // the table changed shape meanwhile: read the chunk again
       return 'ok';
     }
