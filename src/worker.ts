@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/create-activities.js';
 import { observeActivities } from './activities/observe-activities.js';
@@ -17,42 +19,63 @@ export interface PipelineWorkerOptions {
 
 export interface PipelineWorker {
   worker: Worker;
+  /** This process's own task queue (see `homeQueue`). */
+  home: string;
   /** Runs until `shutdown()`; then closes sources and DuckDB files. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
 /**
- * A worker for every pipeline on `taskQueue`. DuckDB allows one writing process per file, so
- * all pipelines writing one file must be served by one worker process.
+ * The task queue only this worker process polls: a pipeline's captures and loads go there once
+ * one of them ran here (the process holds the pipeline's replication stream and staged batches),
+ * and to the shared queue when it is gone (see the workflow's `homed`).
+ */
+export function homeQueue(taskQueue: string): string {
+  return `${taskQueue}@${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * A worker for every pipeline on `taskQueue`, and for the pipelines at home in this process on
+ * its own queue. DuckDB allows one writing process per file, so all pipelines writing one file
+ * must be served by one worker process.
  */
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   const logger = options.logger ?? defaultLogger;
   const connectors = createConnectors({ logger });
-  const activities = createActivities({ connectors, logger });
+  const home = homeQueue(options.taskQueue);
+  const created = createActivities({ connectors, logger, home });
+  const activities = options.metrics === undefined ? created : observeActivities(created, options.metrics);
+  // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
+  // still do not return is stopped by force 20 s later rather than hang the process.
+  const shutdown = { shutdownGraceTime: '20s', shutdownForceTime: '40s' } as const;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: options.metrics === undefined ? activities : observeActivities(activities, options.metrics),
-    // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
-    // still do not return is stopped by force 20 s later rather than hang the process.
-    shutdownGraceTime: '20s',
-    shutdownForceTime: '40s',
+    activities,
+    ...shutdown,
   });
+  const homeWorker = await Worker.create({ connection: options.connection, namespace: options.namespace, taskQueue: home, activities, ...shutdown });
+  const workers = [worker, homeWorker];
+  const stop = (): void => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
     worker,
+    home,
     async run() {
       try {
-        await worker.run();
+        // One stopping (shutdown, or a fatal error) stops the other.
+        const ran = await Promise.allSettled(workers.map((w) => w.run().finally(stop)));
+        const failed = ran.find((r) => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
       } finally {
         await connectors.close();
       }
     },
-    shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-    },
+    shutdown: stop,
   };
 }
 

@@ -15,6 +15,8 @@ export interface PreparePipelineResult {
   tables: string[];
   /** The spec validated, with defaults filled: the workflow runs on it (its input may have been typed into the UI). Absent from older versions. */
   spec?: PipelineSpec;
+  /** The task queue only the worker process that ran this polls: the pipeline's next captures and loads go there. */
+  home?: string;
 }
 
 /** A capture starts from the checkpoint stored in DuckDB (the durable one), so its input carries none. */
@@ -44,6 +46,8 @@ export interface CaptureBatchResult {
   lagBytes: number | null;
   /** What the source keeps for the pipeline from the durable checkpoint on; null when it cannot tell now. Absent from older versions. */
   retention?: SourceRetention | null;
+  /** The task queue only the worker process that ran this polls (it holds the stream and the staged batch). */
+  home?: string;
 }
 
 export interface LoadBatchInput {

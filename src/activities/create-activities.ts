@@ -27,6 +27,7 @@ import type {
 } from './activity-types.js';
 import { observeSource, readRetention } from './observe-source.js';
 import { CaptureInterrupts, captureWhileIdle, positionOnly } from './idle-poll.js';
+import { IdleStreams } from './idle-streams.js';
 import { retryLakeConflicts } from './lake-conflicts.js';
 import { ReadAheads } from './read-ahead.js';
 import { asActivity } from './to-failure.js';
@@ -40,13 +41,34 @@ const OPENING_HEARTBEAT_MS = 2_000;
 export interface ActivityDeps {
   connectors: PipelineConnectors;
   logger: Logger;
+  /** The task queue only this process polls, reported by prepare and capture (see src/worker.ts). */
+  home?: string;
 }
 
 /** The pipeline activities, bound to the worker's open sources and DuckDB files. */
 export function createActivities(deps: ActivityDeps): PipelineActivities {
   const { connectors, logger } = deps;
+  const homed = deps.home === undefined ? {} : { home: deps.home };
   const readAheads = new ReadAheads(logger);
   const interrupts = new CaptureInterrupts();
+  // The spec each pipeline last ran under here, to find its open source.
+  const specs = new Map<string, PipelineSpec>();
+  const streams = new IdleStreams(async (pipeline) => {
+    const spec = specs.get(pipeline);
+    if (spec === undefined) return;
+    try {
+      await readAheads.drop(pipeline);
+      await (await connectors.source(spec)).releaseStream();
+      logger.debug({ pipeline }, 'no batch here for a while: let go of the change stream');
+    } catch (err) {
+      logger.warn({ pipeline, err }, 'letting go of the idle change stream failed');
+    }
+  });
+  /** Runs a capture or load of `spec`'s pipeline, keeping its stream open meanwhile (see idle-streams.ts). */
+  const holding = <T>(spec: PipelineSpec, work: () => Promise<T>): Promise<T> => {
+    specs.set(spec.name, spec);
+    return streams.hold(spec.name, work);
+  };
 
   /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
   async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {
@@ -90,6 +112,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
     const adopted = ahead !== null && from === checkpoint && checkpointKey(ahead.from) === checkpointKey(checkpoint) ? ahead : null;
     if (ahead !== null && adopted === null) await ahead.discard();
     const base = {
+      ...homed,
       checkpoint: checkpointView(checkpoint),
       position: checkpoint.position === null ? null : source.describe(checkpoint.position),
       lagBytes: await lag(source, checkpoint),
@@ -147,7 +170,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       // rows to apply, so the source can free its log without a load in the workflow's history.
       const committed = (await applyAndAcknowledge(spec, batch, captureCtx.heartbeat)).checkpoint;
       const at = committed.position;
-      return { checkpoint: checkpointView(committed), position: at === null ? null : source.describe(at), lagBytes: await lag(source, committed), batch: null, reachedTarget: false };
+      return { ...base, checkpoint: checkpointView(committed), position: at === null ? null : source.describe(at), lagBytes: await lag(source, committed), batch: null, reachedTarget: false };
     }
     logger.debug({ pipeline: spec.name, batchId, events: batch.events, bytes: batch.bytes, ms: Date.now() - started }, 'capture staged');
     // While this batch loads, the next one is read (streaming only: snapshot chunks hold a transaction each).
@@ -173,11 +196,11 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
         for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
-        return { checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table), spec };
+        return { ...homed, checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table), spec };
       }),
 
     captureBatch: (input: CaptureBatchInput): Promise<CaptureBatchResult> =>
-      asActivity(async () => {
+      asActivity(() => holding(input.spec, async () => {
         const ctx = Context.current();
         // Opening may wait on others (a reader holding the DuckDB file, a source reconnecting):
         // heartbeat meanwhile, so the wait is not taken for a dead worker.
@@ -187,10 +210,10 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         } finally {
           clearInterval(opening);
         }
-      }),
+      })),
 
     loadBatch: ({ spec, batch }: LoadBatchInput): Promise<LoadBatchResult> =>
-      asActivity(async () => {
+      asActivity(() => holding(spec, async () => {
         const ctx = Context.current();
         logger.debug({ pipeline: spec.name, batchId: batch.batchId, events: batch.events }, 'load started');
         const started = Date.now();
@@ -210,7 +233,7 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
           position: position === null ? null : source.describe(position),
           resync: result.resync,
         };
-      }),
+      })),
 
     interruptCapture: ({ pipeline }: InterruptCaptureInput) => Promise.resolve(interrupts.interrupt(pipeline)),
 

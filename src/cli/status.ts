@@ -160,6 +160,7 @@ function formatRow(row: PipelineStatusRow): string {
       lines.push(`  ${table}: ${Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ')}`);
     }
     lines.push(...formatRetention(s));
+    if (s.home !== undefined) lines.push(`  served by worker ${s.home.slice(s.home.lastIndexOf('@') + 1)}`);
     if (s.snapshotProgress !== undefined) lines.push(`  snapshot: ${s.snapshotProgress}`);
     if (s.backfillProgress !== undefined) lines.push(`  re-sync: ${s.backfillProgress}`);
     if (s.lastError !== null) lines.push(indent(`  last error (${s.lastError.at}) ${s.lastError.type}: ${s.lastError.message}`));

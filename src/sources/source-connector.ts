@@ -129,6 +129,13 @@ export interface SourceConnector {
    */
   prepareResync(tables: string[]): Promise<void>;
 
+  /**
+   * Lets go of the change stream (the replication slot, the binlog reader) while no capture runs,
+   * so a capture on another worker process can open it; the next capture here opens it again.
+   * A snapshot in progress keeps what it holds.
+   */
+  releaseStream(): Promise<void>;
+
   /** Closes connections. The instance may be opened again by a later call. */
   close(): Promise<void>;
 

@@ -65,6 +65,11 @@ export interface PipelineState {
   catchUpTarget: Position | null;
   startedAt: string;
   runs: number;
+  /**
+   * The task queue of the worker process serving the pipeline (it holds the stream and the staged
+   * batches; see src/worker.ts), absent until one reported it or after it went away.
+   */
+  home?: string;
 }
 
 export interface PipelineWorkflowInput {

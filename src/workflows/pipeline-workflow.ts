@@ -11,6 +11,7 @@ import {
   proxyActivities,
   setHandler,
   allHandlersFinished,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/activity-types.js';
@@ -53,7 +54,45 @@ const { loadBatch, observeSource } = proxyActivities<PipelineActivities>(batchAc
 // stop or a re-sync request, and it then returns what it read: wait for that result.
 const { captureBatch } = proxyActivities<PipelineActivities>({ ...batchActivity, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
-const { interruptCapture } = proxyActivities<PipelineActivities>({ scheduleToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+const interruptOptions = { scheduleToCloseTimeout: '30s', retry: { maximumAttempts: 1 } } as const;
+const { interruptCapture } = proxyActivities<PipelineActivities>(interruptOptions);
+
+/** The activities that read or load a pipeline's batches, on one task queue. */
+interface BatchActivities {
+  captureBatch: typeof captureBatch;
+  loadBatch: typeof loadBatch;
+  interruptCapture: typeof interruptCapture;
+}
+
+/** On the shared task queue: any worker. */
+const anyWorker: BatchActivities = { captureBatch, loadBatch, interruptCapture };
+
+/**
+ * How long an activity may wait on its home worker's queue: one not taken by then means that
+ * worker process is gone (a live one polls at once), and the pipeline moves to any other.
+ */
+const HOME_WAIT = '3s';
+
+/** On the task queue only one worker process polls (see src/worker.ts). */
+function homeWorker(queue: string): BatchActivities {
+  const home = { taskQueue: queue, scheduleToStartTimeout: HOME_WAIT } as const;
+  return {
+    captureBatch: proxyActivities<PipelineActivities>({ ...batchActivity, ...home, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }).captureBatch,
+    loadBatch: proxyActivities<PipelineActivities>({ ...batchActivity, ...home }).loadBatch,
+    interruptCapture: proxyActivities<PipelineActivities>({ ...interruptOptions, taskQueue: queue }).interruptCapture,
+  };
+}
+
+/** True when an activity was never taken from its queue in time (its home worker is gone). */
+function notTaken(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+}
+
+/**
+ * Marks runs whose captures and loads go to the worker process that ran the pipeline's last
+ * capture (it holds the replication stream, the batch read ahead and the staged batch).
+ */
+const HOME_WORKER = 'home-worker';
 
 /** Marks runs whose idle captures the workflow interrupts (runs started before it never do, so their histories replay). */
 const INTERRUPTIBLE_CAPTURE = 'interruptible-capture';
@@ -195,7 +234,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
    * poll then returns at once, with whatever it read). Returns null when it was cancelled before it
    * could return anything.
    */
-  const interruptible = async <T>(capture: () => Promise<T>, interrupt: () => boolean): Promise<T | null> => {
+  const interruptible = async <T>(capture: () => Promise<T>, interrupt: () => boolean, on: BatchActivities): Promise<T | null> => {
     if (!patched(INTERRUPTIBLE_CAPTURE)) return capture();
     const scope = new CancellationScope();
     let settled = false;
@@ -203,7 +242,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       if (settled) return;
       scope.cancel();
       // The fast path: cancellation reaches the activity only with its next (throttled) heartbeat.
-      interruptCapture({ pipeline: spec.name }).catch(() => undefined);
+      on.interruptCapture({ pipeline: spec.name }).catch(() => undefined);
     });
     try {
       return await scope.run(capture);
@@ -215,6 +254,23 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       throw err;
     } finally {
       settled = true;
+    }
+  };
+
+  /**
+   * Runs `call` on the pipeline's home worker (the process that holds its stream and staged
+   * batches), or on any worker when it has none; when the home worker is gone, on any worker.
+   * A pipeline thus stays on one worker while it lives, and any other takes it over when it dies.
+   */
+  const homed = async <T>(call: (on: BatchActivities) => Promise<T>): Promise<T> => {
+    const home = state.home;
+    if (home === undefined || !patched(HOME_WORKER)) return call(anyWorker);
+    try {
+      return await call(homeWorker(home));
+    } catch (err) {
+      if (!notTaken(err)) throw err;
+      delete state.home;
+      return call(anyWorker);
     }
   };
 
@@ -279,6 +335,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       );
       if (prepared !== 'stale') {
         if (prepared.spec !== undefined) spec = prepared.spec;
+        if (prepared.home !== undefined) state.home = prepared.home;
         state.checkpoint = prepared.checkpoint;
         state.warnings = prepared.warnings;
       }
@@ -320,15 +377,19 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       const interrupt = (): boolean =>
         flushing || state.paused || root.consideredCancelled || spec !== capturing || (state.backfillRequests ?? []).length !== requests.length;
       const captured = await step('captureBatch', () =>
-        interruptible(
-          () =>
-            captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
-              { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}), ...(quick ? { longPoll: false } : {}) },
-            ]),
-          interrupt,
+        homed((on) =>
+          interruptible(
+            () =>
+              on.captureBatch.executeWithOptions({ summary: captureSummary(state) }, [
+                { spec, until: state.catchUpTarget, ...(requests.length > 0 ? { backfill: requests } : {}), ...(quick ? { longPoll: false } : {}) },
+              ]),
+            interrupt,
+            on,
+          ),
         ),
       );
       if (captured === 'stale' || captured === null) continue;
+      if (captured.home !== undefined) state.home = captured.home;
       state.checkpoint = captured.checkpoint;
       state.position = captured.position;
       state.lagBytes = captured.lagBytes;
@@ -343,7 +404,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         continue;
       }
       const batch = captured.batch;
-      const loaded = await step('loadBatch', () => loadBatch.executeWithOptions({ summary: loadSummary(state, batch) }, [{ spec, batch }]));
+      const loaded = await step('loadBatch', () => homed((on) => on.loadBatch.executeWithOptions({ summary: loadSummary(state, batch) }, [{ spec, batch }])));
       if (loaded === 'stale') continue;
       state.checkpoint = loaded.checkpoint;
       applyLoaded(batch, loaded);

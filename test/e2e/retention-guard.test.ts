@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { formatStatus, readStatus } from '../../src/cli/status.js';
 import { teardownPipeline } from '../../src/cli/teardown.js';
 import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
+import { RELEASE_IDLE_MS } from '../../src/activities/idle-streams.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../../src/temporal/pipeline-contract.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import { binlogEnd, MY_E2E_DB, myConnect, mysqlSpec, RUN_ID } from '../helpers/mysql.js';
@@ -63,6 +64,7 @@ describe('retention guard: what the source keeps for a pipeline (real PostgreSQL
     const text = formatStatus([await readStatus(client(), name)]);
     assert.match(text, /source retains: \d+\.\d MiB of WAL \(warn at 4\.0 MiB; wal_status (reserved|extended)\)/, text);
     assert.match(text, /WARNING: the source keeps \d+\.\d MiB of WAL for this pipeline/, text);
+    assert.match(text, /served by worker [\w.-]+-\d+-[0-9a-f]{6}\n/, text);
     await pipelineHandle(client(), name).signal(resumeSignal);
     const peak = grown.sourceRetainedBytes ?? 0;
     // The slot frees WAL once the loaded position is acknowledged and PostgreSQL moves its restart_lsn (at its next running-transactions record).
@@ -72,7 +74,13 @@ describe('retention guard: what the source keeps for a pipeline (real PostgreSQL
 
     // The slot is dropped under the paused pipeline (e.g. by an operator freeing the disk).
     await pause(name);
-    await h.pgc.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [spec.source.kind === 'postgres' ? spec.source.slot : '']);
+    // A paused pipeline lets go of its slot (no capture for RELEASE_IDLE_MS), as another worker would need it.
+    const pausedAt = Date.now();
+    await waitFor('the paused pipeline let go of its slot', async () => {
+      const { rows } = await h.pgc.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', ['ducktail_e2e_rg']);
+      return rows[0]?.active === false ? true : undefined;
+    }, { timeoutMs: RELEASE_IDLE_MS + 20_000 });
+    assert.ok(Date.now() - pausedAt >= RELEASE_IDLE_MS - 2_000, 'not before the idle wait');
     await waitFor('the slot dropped', async () => {
       try {
         await h.pgc.query(`SELECT pg_drop_replication_slot('ducktail_e2e_rg')`);

@@ -265,6 +265,12 @@ export class MysqlSource implements SourceConnector {
     }
   }
 
+  async releaseStream(): Promise<void> {
+    const stream = this.stream;
+    this.stream = null;
+    await stream?.close();
+  }
+
   async close(): Promise<void> {
     await this.stream?.close();
     this.stream = null;

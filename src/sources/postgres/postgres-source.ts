@@ -182,6 +182,10 @@ export class PostgresSource implements SourceConnector {
     }
   }
 
+  releaseStream(): Promise<void> {
+    return this.closeStream();
+  }
+
   async close(): Promise<void> {
     await this.closeStream();
     await this.dropExported();
