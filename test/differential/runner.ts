@@ -44,9 +44,10 @@ export interface RunResult {
 let runs = 0;
 
 /**
- * One differential run: a fresh source database, seed rows, a MERGE and an APPEND pipeline on a
- * `ducktail worker` child process, the seeded workload with faults injected, then (once both
- * pipelines caught up) both DuckDB files compared with the truth. Never hangs: every wait is
+ * One differential run: a fresh source database, seed rows, a MERGE and an APPEND pipeline (each
+ * into a DuckDB file or a lake, as the seed plans) on a `ducktail worker` child process, the seeded
+ * workload with faults injected, then (once both pipelines caught up) both copies compared with
+ * the truth. Never hangs: every wait is
  * bounded, and a stall is reported with the pipelines' status.
  */
 export async function runDifferential(o: RunOptions): Promise<RunResult> {
