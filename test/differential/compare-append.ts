@@ -2,14 +2,14 @@ import { canonical, preview } from './canonical.js';
 import type { Dialect } from './column-types.js';
 import { compareKeyed } from './compare-rows.js';
 import type { AuditEntry } from './driver.js';
-import { resolveColumn, type DuckFile } from './duck-file.js';
+import { resolveColumn, type DuckCopy } from './duck-file.js';
 import { resolveDuckTable } from './duck-names.js';
 import { positionOrder } from './positions.js';
 import { showTable, type Findings } from './report.js';
 import { canonicalRow, classOf, keyOf, type Row, type TruthTable } from './truth.js';
 
 export interface AppendInput {
-  file: DuckFile;
+  file: DuckCopy;
   pipeline: string;
   schema: string;
   dialect: Dialect;

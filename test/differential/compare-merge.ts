@@ -1,6 +1,6 @@
 import { canonical, preview } from './canonical.js';
 import { compareKeyed } from './compare-rows.js';
-import type { DuckFile } from './duck-file.js';
+import type { DuckCopy } from './duck-file.js';
 import { resolveDuckTable } from './duck-names.js';
 import { showTable, type Findings } from './report.js';
 import { classOf, keyOf, type Row, type TruthTable } from './truth.js';
@@ -11,7 +11,7 @@ import { classOf, keyOf, type Row, type TruthTable } from './truth.js';
  * ignored; a source column DuckDB lacks reads as NULL). Also: one row per key, and `__deleted`
  * never NULL.
  */
-export async function compareMerge(file: DuckFile, pipeline: string, schema: string, tables: TruthTable[], findings: Findings): Promise<void> {
+export async function compareMerge(file: DuckCopy, pipeline: string, schema: string, tables: TruthTable[], findings: Findings): Promise<void> {
   for (const truth of tables) {
     const label = showTable(schema, truth.name);
     const mapped = await resolveDuckTable(file, pipeline, schema, truth.name);

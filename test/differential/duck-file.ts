@@ -1,9 +1,11 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckLakeSession } from '../../src/destinations/ducklake/ducklake-session.js';
+import { describeDestination, isLake, type DestinationSpec, type DuckLakeDestinationSpec } from '../../src/model/pipeline-spec.js';
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
-/** A DuckDB table as it exists in the file. */
+/** A DuckDB table as it exists in the copy. */
 export interface DuckTable {
   schema: string;
   name: string;
@@ -11,26 +13,55 @@ export interface DuckTable {
   columns: Map<string, string>;
 }
 
+/** How one kind of destination answers a query: rows as arrays of values, in select order. */
+interface CopyReader {
+  rows(sql: string): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
 /**
- * A DuckDB file opened read-only after the worker has stopped, so the test never holds it while a
- * pipeline writes. Values are read as text (`CAST … AS VARCHAR`, BLOB as hex) in UTC.
+ * A pipeline's copy opened read-only after the worker has stopped, so the test never holds it
+ * while a pipeline writes: a DuckDB file, or a DuckLake attached through Ducktail's own lake
+ * session (the lake is the default catalog there, so the same SQL reads both). Values are read as
+ * text (`CAST … AS VARCHAR`, BLOB as hex) in UTC; only how a query runs differs by kind.
  */
-export class DuckFile {
+export class DuckCopy {
   private constructor(
+    /** The destination in one line, for reports. */
     readonly path: string,
-    private readonly instance: DuckDBInstance,
-    private readonly conn: DuckDBConnection,
+    private readonly reader: CopyReader,
   ) {}
 
-  static async open(path: string): Promise<DuckFile> {
+  /** The copy of `destination`: a DuckDB file or a lake. */
+  static open(destination: DestinationSpec): Promise<DuckCopy> {
+    return isLake(destination) ? DuckCopy.openLake(destination) : DuckCopy.openFile(destination.path);
+  }
+
+  static async openFile(path: string): Promise<DuckCopy> {
     const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
-    return new DuckFile(path, instance, conn);
+    return new DuckCopy(path, {
+      rows: async (sql) => (await conn.runAndReadAll(sql)).getRows(),
+      close: () => {
+        conn.closeSync();
+        instance.closeSync();
+        return Promise.resolve();
+      },
+    });
   }
 
-  async rows(sql: string): Promise<unknown[][]> {
-    return (await this.conn.runAndReadAll(sql)).getRows();
+  /** The lake attached read-only: its last committed snapshot (values come back as JSON: BIGINT as text). */
+  static async openLake(destination: DuckLakeDestinationSpec): Promise<DuckCopy> {
+    const session = await DuckLakeSession.open({ destination, readOnly: true });
+    return new DuckCopy(describeDestination(destination), {
+      rows: async (sql) => (await session.table(sql)).rows,
+      close: () => session.close(),
+    });
+  }
+
+  rows(sql: string): Promise<unknown[][]> {
+    return this.reader.rows(sql);
   }
 
   async hasTable(schema: string, name: string): Promise<boolean> {
@@ -72,14 +103,13 @@ export class DuckFile {
     });
     const rows = await this.rows(`SELECT rowid${exprs.map((e) => `, ${e}`).join('')} FROM ${quote(table.schema)}.${quote(table.name)} ORDER BY rowid`);
     return rows.map((r) => ({
-      rowid: BigInt(r[0] as bigint | number),
+      rowid: BigInt(r[0] as bigint | number | string),
       values: r.slice(1).map((v, i) => (actual[i] === undefined ? undefined : v === null ? null : String(v as string))),
     }));
   }
 
-  close(): void {
-    this.conn.closeSync();
-    this.instance.closeSync();
+  close(): Promise<void> {
+    return this.reader.close();
   }
 }
 

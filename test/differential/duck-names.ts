@@ -1,4 +1,4 @@
-import type { DuckFile, DuckTable } from './duck-file.js';
+import type { DuckCopy, DuckTable } from './duck-file.js';
 
 /**
  * Where a source table and its columns live in DuckDB. DuckDB identifiers are case-insensitive,
@@ -22,7 +22,7 @@ export interface MappedTable {
   mapped: boolean;
 }
 
-export async function resolveDuckTable(file: DuckFile, pipeline: string, sourceSchema: string, sourceTable: string): Promise<MappedTable | null> {
+export async function resolveDuckTable(file: DuckCopy, pipeline: string, sourceSchema: string, sourceTable: string): Promise<MappedTable | null> {
   if (!(await file.hasTable('_ducktail', 'tables'))) {
     const table = await file.table(sourceSchema, sourceTable);
     return table === null ? null : { table, column: (c) => c, mapped: false };

@@ -1,6 +1,7 @@
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { Dialect } from './column-types.js';
 import { switchFlags, type SwitchOptions } from './features.js';
+import type { DestinationChoice } from './pipelines.js';
 
 /** One seeded run against one source. */
 export interface RunOptions {
@@ -11,6 +12,8 @@ export interface RunOptions {
   /** …or after this many generator steps, whichever comes first (fixes the op sequence for replays). */
   steps?: number;
   switches: SwitchOptions;
+  /** What the pipelines write (default `mixed`: the seed decides, see `planDestinations`). */
+  destination?: DestinationChoice;
   /** Rows per initial table (the snapshot). */
   seedRows: number;
   /** SIGKILLs of the worker spread over the run, or one every [min, max] s when `killEverySec` is set. */
@@ -48,6 +51,7 @@ export function replayCommand(o: RunOptions, stepsDone?: number): string {
   else args.push('--worker-kills', String(o.workerKills));
   if (o.connKillEverySec !== undefined) args.push('--conn-kill-every', o.connKillEverySec.join('-'));
   else args.push('--conn-kills', String(o.connKills));
+  if (o.destination !== undefined && o.destination !== 'mixed') args.push('--destination', o.destination);
   args.push(...switchFlags(o.switches).map((a) => (a.startsWith('--') ? a : JSON.stringify(a).replace(/^"|"$/g, ''))));
   return args.join(' ');
 }

@@ -4,16 +4,51 @@ import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Position } from '../../src/model/position.js';
-import type { DuckDBPipelineSpec } from '../../src/model/pipeline-spec.js';
+import type { PipelineSpec } from '../../src/model/pipeline-spec.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
-import { fileSpec, startPipelineWorkflow } from '../helpers/pipelines.js';
+import { createTestLake, type TestLake } from '../helpers/ducklake.js';
+import { startPipelineWorkflow } from '../helpers/pipelines.js';
 import type { SourceDriver } from './driver.js';
+import { Prng } from './prng.js';
 import { pipelineHandle, queryStatus } from '../../src/temporal/pipeline-contract.js';
 
-/** The run's two pipelines on the same source tables: MERGE into merge.duckdb, APPEND into append.duckdb. */
+export type Mode = 'merge' | 'append';
+export const MODES: readonly Mode[] = ['merge', 'append'];
+
+/** Where a pipeline writes: a DuckDB file, or a DuckLake (catalog in PostgreSQL, Parquet in a directory). */
+export type DestinationKind = 'duckdb' | 'ducklake';
+
+/** What a run's pipelines write: `mixed` lets the seed decide, the others force one kind on both. */
+export const DESTINATION_CHOICES = ['mixed', 'duckdb', 'ducklake'] as const;
+export type DestinationChoice = (typeof DESTINATION_CHOICES)[number];
+
+/**
+ * The destination of each pipeline. `mixed` (the default): in about half the seeds one of the two
+ * pipelines (the seed picks which) writes a lake and the other a DuckDB file; in the rest both
+ * write files. Drawn from the seed's own `dest` stream, so the workload and faults of a seed do not
+ * change (the label was picked so that the short seeds of `npm test` cover both kinds and both
+ * modes in a lake: 101 MERGE, 102 APPEND, 201 MERGE into a lake, 202 files only).
+ */
+export function planDestinations(seed: number, choice: DestinationChoice = 'mixed'): Record<Mode, DestinationKind> {
+  if (choice !== 'mixed') return { merge: choice, append: choice };
+  const rng = new Prng(seed).fork('dest');
+  const lake = rng.chance(0.5) ? rng.pick(MODES) : null;
+  return { merge: lake === 'merge' ? 'ducklake' : 'duckdb', append: lake === 'append' ? 'ducklake' : 'duckdb' };
+}
+
+/** The plan in a few words, for reports: `MERGE → ducklake, APPEND → duckdb`. */
+export function describeDestinations(plan: Record<Mode, DestinationKind>): string {
+  return MODES.map((m) => `${m.toUpperCase()} → ${plan[m]}`).join(', ');
+}
+
+/**
+ * The run's two pipelines on the same source tables: MERGE and APPEND, each into `<mode>.duckdb`
+ * or into a lake of its own (two pipelines of the same tables cannot share a lake: their tables
+ * would have the same names).
+ */
 export interface RunPipelines {
-  merge: DuckDBPipelineSpec;
-  append: DuckDBPipelineSpec;
+  merge: PipelineSpec;
+  append: PipelineSpec;
   configFile: string;
   taskQueue: string;
 }
@@ -24,29 +59,33 @@ export interface BatchSettings {
   chunkRows: number;
 }
 
-export async function writePipelineConfig(dir: string, runId: string, driver: SourceDriver, batch: BatchSettings): Promise<RunPipelines> {
+export async function writePipelineConfig(
+  dir: string,
+  runId: string,
+  driver: SourceDriver,
+  batch: BatchSettings,
+  kinds: Record<Mode, DestinationKind>,
+  /** Receives each lake as soon as its catalog database exists (the caller drops them). */
+  lakes: TestLake[],
+): Promise<RunPipelines> {
   const taskQueue = `ducktail-diff-${runId}`;
   const name = (mode: string): string => `dt_${runId}_${mode}`;
   const common = {
     batch: { maxRows: batch.maxRows, maxWaitMs: batch.maxWaitMs, idleWaitMs: 500 },
     snapshot: { enabled: true, chunkRows: batch.chunkRows },
   };
+  const destination = async (mode: Mode): Promise<Record<string, unknown>> => {
+    if (kinds[mode] === 'duckdb') return { path: `${mode}.duckdb` };
+    const lake = await createTestLake(path.join(dir, `lake-${mode}`), `ducktail_diff_lake_${runId}_${mode}`);
+    lakes.push(lake);
+    return { ...lake.destination };
+  };
   const configFile = path.join(dir, 'ducktail.yaml');
-  await writeFile(
-    configFile,
-    stringify({
-      temporal: { taskQueue },
-      pipelines: (['merge', 'append'] as const).map((mode) => ({
-        name: name(mode),
-        source: driver.pipelineSource(name(mode)),
-        destination: { path: `${mode}.duckdb` },
-        mode,
-        ...common,
-      })),
-    }),
-  );
+  const pipelines: Record<string, unknown>[] = [];
+  for (const mode of MODES) pipelines.push({ name: name(mode), source: driver.pipelineSource(name(mode)), destination: await destination(mode), mode, ...common });
+  await writeFile(configFile, stringify({ temporal: { taskQueue }, pipelines }));
   const config = await loadConfig(configFile);
-  const [merge, append] = config.pipelines.map(fileSpec) as [DuckDBPipelineSpec, DuckDBPipelineSpec];
+  const [merge, append] = config.pipelines as [PipelineSpec, PipelineSpec];
   return { merge, append, configFile, taskQueue };
 }
 

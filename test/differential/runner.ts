@@ -2,6 +2,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DevServer } from '../../src/temporal/dev-server.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
+import type { TestLake } from '../helpers/ducklake.js';
 import { tempDir } from '../helpers/pipelines.js';
 import { testServer } from '../helpers/temporal.js';
 import type { SourceDriver } from './driver.js';
@@ -11,7 +12,19 @@ import { WorkloadGenerator } from './generator.js';
 import { MysqlDriver } from './mysql-driver.js';
 import { replayCommand, STALL_SECONDS, type RunOptions } from './options.js';
 import { pgSlotName, PgDriver } from './pg-driver.js';
-import { describeStatus, StallWatch, startPipelines, statusOf, stopPipelines, waitCaughtUp, waitPrepared, writePipelineConfig, type RunPipelines } from './pipelines.js';
+import {
+  describeDestinations,
+  describeStatus,
+  planDestinations,
+  StallWatch,
+  startPipelines,
+  statusOf,
+  stopPipelines,
+  waitCaughtUp,
+  waitPrepared,
+  writePipelineConfig,
+  type RunPipelines,
+} from './pipelines.js';
 import { Prng } from './prng.js';
 import { Findings, formatFindings, type Divergence } from './report.js';
 import { truthTable, type TruthTable } from './truth.js';
@@ -31,9 +44,10 @@ export interface RunResult {
 let runs = 0;
 
 /**
- * One differential run: a fresh source database, seed rows, a MERGE and an APPEND pipeline on a
- * `ducktail worker` child process, the seeded workload with faults injected, then (once both
- * pipelines caught up) both DuckDB files compared with the truth. Never hangs: every wait is
+ * One differential run: a fresh source database, seed rows, a MERGE and an APPEND pipeline (each
+ * into a DuckDB file or a lake, as the seed plans) on a `ducktail worker` child process, the seeded
+ * workload with faults injected, then (once both pipelines caught up) both copies compared with
+ * the truth. Never hangs: every wait is
  * bounded, and a stall is reported with the pipelines' status.
  */
 export async function runDifferential(o: RunOptions): Promise<RunResult> {
@@ -51,7 +65,9 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
     lines.push(l);
     say(l);
   };
-  note(`differential run: source ${o.source}, seed ${o.seed} — replay: ${replayCommand(o)}`);
+  const destinations = planDestinations(o.seed, o.destination);
+  const lakes: TestLake[] = [];
+  note(`differential run: source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)} — replay: ${replayCommand(o)}`);
 
   let server: DevServer | null = null;
   let supervisor: WorkerSupervisor | null = null;
@@ -64,7 +80,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
 
     server = o.server ?? (await testServer());
     const cfg = rng.fork('config');
-    pipelines = await writePipelineConfig(dir, runId, driver, { maxRows: cfg.int(200, 500), maxWaitMs: 200, chunkRows: cfg.int(80, 200) });
+    pipelines = await writePipelineConfig(dir, runId, driver, { maxRows: cfg.int(200, 500), maxWaitMs: 200, chunkRows: cfg.int(80, 200) }, destinations, lakes);
     const names = [pipelines.merge.name, pipelines.append.name];
     supervisor = new WorkerSupervisor(pipelines.configFile, server.address, dir, note);
     supervisor.start();
@@ -122,9 +138,10 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
   const ok = findings.empty;
   const keep = !ok || o.keep === true;
   const replay = replayCommand(o, stats.steps);
-  const where = keep ? `source kept: ${driver.location}\nDuckDB files and worker logs kept in ${dir}` : '(source database dropped, files removed)';
+  const lakeWhere = lakes.map((l) => `\nlake catalog kept: database ${l.database} (data in ${l.destination.dataPath})`).join('');
+  const where = keep ? `source kept: ${driver.location}${lakeWhere}\nDuckDB files, lake data and worker logs kept in ${dir}` : '(source and lake databases dropped, files removed)';
   const report = [
-    `${ok ? 'PASSED' : 'FAILED'}: differential run, source ${o.source}, seed ${o.seed}`,
+    `${ok ? 'PASSED' : 'FAILED'}: differential run, source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)}`,
     `replay: ${replay}`,
     where,
     `workload: ${formatStats(stats)}; audit entries after the snapshot: ${auditEntries}`,
@@ -137,6 +154,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
   ].join('\n');
   await writeFile(path.join(dir, 'report.txt'), report).catch(() => undefined);
   await driver.cleanup(pipelines === null ? [] : [pipelines.merge.name, pipelines.append.name], keep).catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
+  if (!keep) for (const l of lakes) await l.drop().catch((err: unknown) => say(`dropping lake ${l.database} failed: ${(err as Error).message}`));
   if (o.server === undefined) await server?.stop().catch(() => undefined);
   if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   return { ok, findings: findings.list, report, replay, dir };

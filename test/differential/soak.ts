@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Dialect } from './column-types.js';
 import { SWITCHES } from './features.js';
 import { SHORT_RUN, type RunOptions } from './options.js';
+import { DESTINATION_CHOICES, type DestinationChoice } from './pipelines.js';
 import { randomSeed } from './prng.js';
 import { runDifferential } from './runner.js';
 
@@ -16,6 +17,8 @@ const USAGE = `npm run soak -- [options]
   --kill-every MIN-MAX         SIGKILL the worker every MIN..MAX s (default 20-60)
   --conn-kill-every MIN-MAX    kill the replication connection every MIN..MAX s (default 15-45)
   --worker-kills N --conn-kills N   a fixed number of kills spread over the run instead
+  --destination mixed|duckdb|ducklake   what the pipelines write (default mixed: the seed puts
+                               one of them in a DuckLake about every other seed)
   --seed-rows N                rows per initial table (default ${SHORT_RUN.seedRows})
   --keep                       keep databases and files even when the run passes
 
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
       'worker-kills': { type: 'string' },
       'conn-kills': { type: 'string' },
       'seed-rows': { type: 'string' },
+      destination: { type: 'string', default: 'mixed' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -56,6 +60,8 @@ async function main(): Promise<number> {
   }
   const sources: Dialect[] = a.source === 'both' ? ['pg', 'mysql'] : a.source === 'pg' || a.source === 'mysql' ? [a.source] : [];
   if (sources.length === 0) throw new Error('--source is pg, mysql or both');
+  if (!(DESTINATION_CHOICES as readonly string[]).includes(a.destination)) throw new Error(`--destination is ${DESTINATION_CHOICES.join(', ')}`);
+  const destination = a.destination as DestinationChoice;
   const seed = a.seed === undefined ? randomSeed() : Number(a.seed) >>> 0;
   const seconds = a.seconds !== undefined ? Number(a.seconds) : Number(a.minutes ?? 3) * 60;
   const fixedKills = a['worker-kills'] !== undefined || a['conn-kills'] !== undefined;
@@ -71,6 +77,7 @@ async function main(): Promise<number> {
       seconds,
       steps: a.steps === undefined ? undefined : Number(a.steps),
       switches: { only: list(a.only), without: list(a.without), weights },
+      destination,
       seedRows: a['seed-rows'] === undefined ? SHORT_RUN.seedRows : Number(a['seed-rows']),
       workerKills: Number(a['worker-kills'] ?? 0),
       connKills: Number(a['conn-kills'] ?? 0),

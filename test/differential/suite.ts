@@ -5,6 +5,7 @@ import { testServer } from '../helpers/temporal.js';
 import type { Dialect } from './column-types.js';
 import type { SwitchOptions } from './features.js';
 import { SHORT_RUN, type RunOptions } from './options.js';
+import { DESTINATION_CHOICES, describeDestinations, planDestinations, type DestinationChoice } from './pipelines.js';
 import { runDifferential } from './runner.js';
 
 /** A short run with everything on. */
@@ -32,14 +33,18 @@ const REPORT_LINES = 60;
 
 /**
  * The differential tests of one source: the short runs with everything on (every `npm test`),
- * and the regression seeds (with DIFF_REGRESSIONS=1). `DIFF_SEEDS=1,2` replaces the short seeds.
+ * and the regression seeds (with DIFF_REGRESSIONS=1). `DIFF_SEEDS=1,2` replaces the short seeds;
+ * `DIFF_DESTINATION=duckdb|ducklake` puts both pipelines of every run in that kind of destination
+ * (by default each seed decides, see `planDestinations`).
  */
 export function differentialSuite(source: Dialect, seeds: ShortSeed[], regressions: Regression[]): void {
   const fromEnv = process.env.DIFF_SEEDS?.split(',').filter((s) => s.trim() !== '').map((s) => ({ seed: Number(s) >>> 0, workerKills: 2, connKills: 1 }));
   const short = fromEnv ?? seeds;
   const label = source === 'pg' ? 'PostgreSQL' : 'MariaDB';
+  const destination = destinationFromEnv();
+  const where = (seed: number): string => describeDestinations(planDestinations(seed, destination));
 
-  describe(`differential: ${label} → DuckDB (MERGE and APPEND) equals the source's truth`, () => {
+  describe(`differential: ${label} → DuckDB files and DuckLakes (MERGE and APPEND) equal the source's truth`, () => {
     let server: DevServer;
     before(async () => {
       server = await testServer();
@@ -49,14 +54,14 @@ export function differentialSuite(source: Dialect, seeds: ShortSeed[], regressio
     });
 
     const check = async (o: RunOptions): Promise<void> => {
-      const result = await runDifferential({ ...o, server });
+      const result = await runDifferential({ ...o, destination, server });
       const lines = result.report.split('\n');
       const shown = lines.slice(0, REPORT_LINES).join('\n') + (lines.length > REPORT_LINES ? `\n… full report: ${result.dir}/report.txt` : '');
       assert.ok(result.ok, `\n${shown}`);
     };
 
     for (const s of short) {
-      test(`seed ${s.seed}: every operation and trait, ${s.workerKills} worker SIGKILL(s), ${s.connKills} connection kill(s)`, { timeout: 900_000 }, () =>
+      test(`seed ${s.seed} (${where(s.seed)}): every operation and trait, ${s.workerKills} worker SIGKILL(s), ${s.connKills} connection kill(s)`, { timeout: 900_000 }, () =>
         check({ ...SHORT_RUN, source, seed: s.seed, switches: {}, workerKills: s.workerKills, connKills: s.connKills }),
       );
     }
@@ -77,4 +82,11 @@ export function differentialSuite(source: Dialect, seeds: ShortSeed[], regressio
       );
     }
   });
+}
+
+function destinationFromEnv(): DestinationChoice {
+  const v = process.env.DIFF_DESTINATION?.trim() ?? '';
+  if (v === '') return 'mixed';
+  if (!(DESTINATION_CHOICES as readonly string[]).includes(v)) throw new Error(`DIFF_DESTINATION is ${DESTINATION_CHOICES.join(', ')}, not ${JSON.stringify(v)}`);
+  return v as DestinationChoice;
 }

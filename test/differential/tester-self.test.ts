@@ -3,13 +3,16 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckLakeSession } from '../../src/destinations/ducklake/ducklake-session.js';
+import { createTestLake, LAKE_SKIP } from '../helpers/ducklake.js';
 import { tempDir } from '../helpers/pipelines.js';
 import { canonical, canonicalTimestamp } from './canonical.js';
 import { compareKeyed } from './compare-rows.js';
 import type { AuditEntry } from './driver.js';
-import { DuckFile } from './duck-file.js';
+import { DuckCopy } from './duck-file.js';
 import { resolveDuckTable } from './duck-names.js';
 import { OPS, resolveFeatures } from './features.js';
+import { planDestinations } from './pipelines.js';
 import { WorkloadGenerator } from './generator.js';
 import { Prng } from './prng.js';
 import { replayAudit } from './replay.js';
@@ -195,13 +198,13 @@ describe('differential tester: DuckDB names', () => {
     c.closeSync();
     db.closeSync();
 
-    let f = await DuckFile.open(file);
+    let f = await DuckCopy.openFile(file);
     const identity = await resolveDuckTable(f, 'p', 's', 'mixed');
     if (identity === null) throw new Error('no identity match');
     assert.equal(identity.table.name, 'Mixed', 'identity: the case-insensitive match');
     const [row] = await f.readRows(identity.table, ['A', 'a', 'nope'], identity.mapped);
     assert.deepEqual(row?.values, ['1', '1', undefined], '"a" reads "A" without a mapping, as a query would');
-    f.close();
+    await f.close();
 
     const db2 = await DuckDBInstance.create(file);
     const c2 = await db2.connect();
@@ -210,7 +213,7 @@ describe('differential tester: DuckDB names', () => {
     c2.closeSync();
     db2.closeSync();
 
-    f = await DuckFile.open(file);
+    f = await DuckCopy.openFile(file);
     const mapped = await resolveDuckTable(f, 'p', 's', 'Mixed');
     if (mapped === null) throw new Error('no mapped table');
     assert.ok(mapped.mapped);
@@ -219,7 +222,73 @@ describe('differential tester: DuckDB names', () => {
     assert.deepEqual(names, ['A', 'a_2', '__op_2', undefined]);
     const [mrow] = await f.readRows(mapped.table, names, true);
     assert.deepEqual(mrow?.values, ['1', '2', 'user value', undefined]);
-    f.close();
+    await f.close();
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('differential tester: destinations', () => {
+  test('about half the seeds put one pipeline (either) in a lake; a forced kind puts both there', () => {
+    const plans = Array.from({ length: 400 }, (_, seed) => planDestinations(seed));
+    const lakes = plans.filter((p) => p.merge === 'ducklake' || p.append === 'ducklake');
+    assert.ok(lakes.length > 150 && lakes.length < 250, `${lakes.length} of 400 seeds with a lake`);
+    assert.ok(lakes.every((p) => p.merge !== p.append), 'never both in lakes unless forced');
+    assert.ok(lakes.some((p) => p.merge === 'ducklake') && lakes.some((p) => p.append === 'ducklake'));
+    assert.deepEqual(planDestinations(7), planDestinations(7));
+    assert.deepEqual(planDestinations(7, 'ducklake'), { merge: 'ducklake', append: 'ducklake' });
+    assert.deepEqual(planDestinations(7, 'duckdb'), { merge: 'duckdb', append: 'duckdb' });
+  });
+
+  test('the npm test seeds cover files and lakes, MERGE and APPEND in a lake', () => {
+    assert.deepEqual(
+      [101, 102, 201, 202].map((s) => planDestinations(s)),
+      [
+        { merge: 'ducklake', append: 'duckdb' },
+        { merge: 'duckdb', append: 'ducklake' },
+        { merge: 'ducklake', append: 'duckdb' },
+        { merge: 'duckdb', append: 'duckdb' },
+      ],
+    );
+  });
+
+  test('a lake reads as a file does: mapped names, rows in insertion order across commits and updates', { skip: LAKE_SKIP }, async () => {
+    const dir = await tempDir('ducktail-diff-lake');
+    const lake = await createTestLake(path.join(dir, 'data'));
+    try {
+      const writer = await DuckLakeSession.open({ destination: lake.destination });
+      try {
+        await writer.exclusive(async (db) => {
+          await db.run(`CREATE SCHEMA s; CREATE TABLE s."Mixed" ("A" INT, "a_2" INT, "__op" VARCHAR, "__op_2" VARCHAR, b BLOB)`);
+          await db.run(`CREATE SCHEMA _ducktail; CREATE TABLE _ducktail.tables (pipeline VARCHAR, source_table VARCHAR, duck_schema VARCHAR, duck_table VARCHAR, columns JSON)`);
+          await db.run(`INSERT INTO _ducktail.tables VALUES ('p', 's.Mixed', 's', 'Mixed', '[{"source":"A","duck":"A"},{"source":"a","duck":"a_2"},{"source":"b","duck":"b"}]')`);
+          for (const i of [3, 1, 2]) await db.run(`INSERT INTO s."Mixed" VALUES (${i}, ${i * 10}, 'insert', NULL, '\\x0A\\xFF'::BLOB)`);
+          await db.run(`UPDATE s."Mixed" SET a_2 = 11 WHERE "A" = 3`);
+          await db.run(`INSERT INTO s."Mixed" VALUES (4, 40, 'insert', NULL, NULL)`);
+        });
+      } finally {
+        await writer.close();
+      }
+      const copy = await DuckCopy.openLake(lake.destination);
+      try {
+        const mapped = await resolveDuckTable(copy, 'p', 's', 'Mixed');
+        if (mapped === null) throw new Error('no mapped table in the lake');
+        const rows = await copy.readRows(mapped.table, ['A', 'a', 'b', 'gone'].map((n) => mapped.column(n)), mapped.mapped);
+        assert.deepEqual(
+          rows.map((r) => r.values),
+          [
+            ['3', '11', '0aff', undefined],
+            ['1', '10', '0aff', undefined],
+            ['2', '20', '0aff', undefined],
+            ['4', '40', null, undefined],
+          ],
+        );
+        assert.ok(rows.every((r, i) => i === 0 || r.rowid > rows[i - 1]!.rowid), 'rowids rise in insertion order');
+      } finally {
+        await copy.close();
+      }
+    } finally {
+      await lake.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { access } from 'node:fs/promises';
+import { describeDestination, isLake, type PipelineSpec } from '../../src/model/pipeline-spec.js';
 import { compareAppend } from './compare-append.js';
 import { compareMerge } from './compare-merge.js';
 import type { AuditEntry, SourceDriver } from './driver.js';
-import { DuckFile, type DuckTable } from './duck-file.js';
+import { DuckCopy, type DuckTable } from './duck-file.js';
 import { resolveDuckTable } from './duck-names.js';
 import type { SourceModel } from './model.js';
 import type { RunPipelines } from './pipelines.js';
@@ -42,7 +43,7 @@ export interface VerifyInput {
 }
 
 /**
- * Compares both DuckDB files with the truth: MERGE with the source tables now, APPEND with the
+ * Compares both pipelines' copies (DuckDB files or lakes, read alike) with the truth: MERGE with the source tables now, APPEND with the
  * snapshot and the audit log. Also checks the tester itself: snapshot + audit log replayed must
  * equal the source now (else the audit log is not a truth to compare with).
  */
@@ -57,16 +58,16 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
     checkReplay(findings, 'audit', showTable(driver.schema, t.name), 'snapshot', v.snapshot.get(t.name)?.rows ?? new Map(), byTable.get(t.name) ?? [], t);
   }
 
-  const merge = await openDuck(v.pipelines.merge.destination.path, findings);
+  const merge = await openCopy(v.pipelines.merge, findings);
   if (merge !== null) {
     try {
       await compareMerge(merge, v.pipelines.merge.name, driver.schema, tables, findings);
     } finally {
-      merge.close();
+      await merge.close();
     }
   }
 
-  const append = await openDuck(v.pipelines.append.destination.path, findings);
+  const append = await openCopy(v.pipelines.append, findings);
   if (append !== null) {
     try {
       // A crash during the snapshot makes Ducktail copy again from a later consistent point: the
@@ -108,7 +109,7 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
         });
       }
     } finally {
-      append.close();
+      await append.close();
     }
   }
   return { auditEntries: audit.length };
@@ -121,7 +122,7 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
  * is reported and the comparison goes on from the snapshot mark (showing what differs).
  */
 async function snapshotCut(
-  file: DuckFile,
+  file: DuckCopy,
   v: VerifyInput,
   tables: TruthTable[],
   byTable: Map<string, AuditEntry[]>,
@@ -180,18 +181,28 @@ function renameEntry(e: AuditEntry, latest: (c: string) => string): AuditEntry {
   return { ...e, image: e.image === null ? null : renameRow(e.image, latest), oldImage: e.oldImage === null ? null : renameRow(e.oldImage, latest) };
 }
 
-async function countChanges(file: DuckFile, table: DuckTable): Promise<number> {
+async function countChanges(file: DuckCopy, table: DuckTable): Promise<number> {
   const q = (n: string): string => `"${n.replaceAll('"', '""')}"`;
   const rows = await file.rows(`SELECT count(*) FROM ${q(table.schema)}.${q(table.name)} WHERE __op <> 'snapshot'`);
   return Number(rows[0]?.[0] ?? 0);
 }
 
-async function openDuck(path: string, findings: Findings): Promise<DuckFile | null> {
+/** The pipeline's copy, or null (a finding) when its DuckDB file was never created or its lake cannot be attached. */
+async function openCopy(spec: PipelineSpec, findings: Findings): Promise<DuckCopy | null> {
+  const { destination } = spec;
+  if (isLake(destination)) {
+    try {
+      return await DuckCopy.openLake(destination);
+    } catch (err) {
+      findings.add('pipeline', '', 'DuckLake cannot be attached read-only', `${describeDestination(destination)}: ${(err as Error).message}`);
+      return null;
+    }
+  }
   try {
-    await access(path);
+    await access(destination.path);
   } catch {
-    findings.add('pipeline', '', 'DuckDB file never created', path);
+    findings.add('pipeline', '', 'DuckDB file never created', destination.path);
     return null;
   }
-  return DuckFile.open(path);
+  return DuckCopy.openFile(destination.path);
 }

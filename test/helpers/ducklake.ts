@@ -18,9 +18,8 @@ export interface TestLake {
   drop(): Promise<void>;
 }
 
-/** A new lake: a unique catalog database on the local PostgreSQL, data files under `dataPath`. */
-export async function createTestLake(dataPath: string): Promise<TestLake> {
-  const database = `ducktail_lake_${randomBytes(4).toString('hex')}`;
+/** A new lake: a unique catalog database on the local PostgreSQL (`database`, or a random name), data files under `dataPath`. */
+export async function createTestLake(dataPath: string, database = `ducktail_lake_${randomBytes(4).toString('hex')}`): Promise<TestLake> {
   const admin = await pgConnect();
   try {
     await admin.query(`CREATE DATABASE "${database}"`);

@@ -115,8 +115,11 @@ export class MysqlSource implements SourceConnector {
     await this.endSnapshot();
     const conn = await openConnection(this.options, this.errCtx);
     const { start, consistent } = await beginSnapshot(conn, await isMariadb(conn));
+    // The shapes are read on the control connection: reading a table's odd default queries the
+    // table, and inside the snapshot transaction that would hold its metadata lock until the copy
+    // ends, before the copy has read it (so the DDL watch, which looks at tables read, misses it).
     const tables = await listSelectedTables(conn, this.selection);
-    const shapes = await loadTables(conn, tables);
+    const shapes = await loadTables(await this.conn(), tables);
     const watch = setInterval(() => void this.giveWayToDdl(), DDL_WAIT_CHECK_MS).unref();
     this.snapshot = { conn, start, tables: shapes, read: new Set(), watch, busy: false, yieldTo: null };
     this.logger.info({ start: formatMysqlPosition(start), consistent, tables: tables.length }, 'snapshot planned');
@@ -295,7 +298,7 @@ export class MysqlSource implements SourceConnector {
     try {
       const { progress, schemaChanges } = await copySnapshotChunk({
         conn: held.conn, progress: snapshot, sink, budget, schemas: this.schemas, ctx,
-        shapeOf: (t) => this.snapshotSchema(t),
+        shapeOf: (t) => this.snapshotSchema(held.conn, t),
       });
       outcome = snapshotOutcome(from, progress, schemaChanges);
     } catch (err) {
@@ -359,12 +362,16 @@ export class MysqlSource implements SourceConnector {
    * The shape a table is copied under: the one it had when the snapshot began (the stream goes on
    * from there). information_schema shows only the present, so the shapes are read when the
    * snapshot begins; a table whose columns were renamed, dropped or retyped since cannot be read
-   * as it was, and the snapshot starts over (columns added since are just not read).
+   * as it was, and the snapshot starts over (columns added since are just not read). Read on the
+   * snapshot's own connection: its transaction holds this table's metadata lock (or takes it now to
+   * copy it), so a schema change waiting for that lock cannot hold the read up. On another
+   * connection, reading an odd default (a query of the table) would queue behind the schema
+   * change, which waits for this copy: a deadlock until the change's lock wait times out.
    */
-  private async snapshotSchema(table: string): Promise<MappedTable | undefined> {
-    const info = (await loadTables(await this.conn(), [table])).get(table);
-    if (info === undefined) return undefined;
+  private async snapshotSchema(conn: Connection, table: string): Promise<MappedTable | undefined> {
     this.snapshot?.read.add(table);
+    const info = (await loadTables(conn, [table])).get(table);
+    if (info === undefined) return undefined;
     const then = this.snapshot?.tables.get(table);
     if (then !== undefined && !readableAs(then, info)) throw new SnapshotOutdatedError(table, 'a column was renamed, dropped or retyped');
     const shape = then ?? info;
