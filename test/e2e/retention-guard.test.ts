@@ -64,7 +64,7 @@ describe('retention guard: what the source keeps for a pipeline (real PostgreSQL
     const text = formatStatus([await readStatus(client(), name)]);
     assert.match(text, /source retains: \d+\.\d MiB of WAL \(warn at 4\.0 MiB; wal_status (reserved|extended)\)/, text);
     assert.match(text, /WARNING: the source keeps \d+\.\d MiB of WAL for this pipeline/, text);
-    assert.match(text, /served by worker [\w.-]+-\d+-[0-9a-f]{6}\n/, text);
+    assert.match(text, /served by worker [\w.-]+-\d+-[0-9a-f]{6}$/m, text);
     await pipelineHandle(client(), name).signal(resumeSignal);
     const peak = grown.sourceRetainedBytes ?? 0;
     // The slot frees WAL once the loaded position is acknowledged and PostgreSQL moves its restart_lsn (at its next running-transactions record).
