@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseTableRef } from '../model/table-name.js';
+import { INTERVAL_HINT, intervalSeconds, parseInterval } from '../model/interval.js';
+import { DEFAULT_LAKE_UPKEEP } from '../model/pipeline-spec.js';
 
 const pipelineName = z
   .string()
@@ -48,6 +50,26 @@ const duckdbDestinationSchema = z.strictObject({
   path: z.string({ error: 'give the DuckDB file path, e.g. ./ducktail.duckdb' }).min(1, 'give the DuckDB file path, e.g. ./ducktail.duckdb'),
 });
 
+const interval = (what: string) =>
+  z
+    .string()
+    .refine((v) => parseInterval(v) !== null, { error: `${what}: ${INTERVAL_HINT}` })
+    .transform((v) => parseInterval(v) ?? v);
+
+/** Files a load wrote but has not committed yet look unused to upkeep: it leaves younger files alone. */
+const MIN_KEEP_FILES_SECONDS = 600;
+
+/** Lake upkeep (compaction, snapshot expiry, file cleanup) on a schedule. */
+const upkeepSchema = z.strictObject({
+  every: interval('how often upkeep runs').default(DEFAULT_LAKE_UPKEEP.every),
+  keepSnapshots: interval('how long snapshots are kept for time travel').default(DEFAULT_LAKE_UPKEEP.keepSnapshots),
+  keepFiles: interval('how long files the lake no longer uses are kept')
+    .refine((v) => intervalSeconds(v) >= MIN_KEEP_FILES_SECONDS, {
+      error: 'keep unused files at least 10m: a load writes its files before it commits them, and younger files would be taken for unused',
+    })
+    .default(DEFAULT_LAKE_UPKEEP.keepFiles),
+});
+
 /** Catalogs Ducktail can reach: PostgreSQL (through DuckDB's postgres extension). */
 const LAKE_CATALOG = /^postgres:/;
 
@@ -61,6 +83,9 @@ const ducklakeDestinationSchema = z.strictObject({
     }),
   dataPath: z.string().min(1, 'give where the lake keeps its data files: a directory (e.g. ./lake-data) or a URL (e.g. s3://bucket/lake/)'),
   ...noSecrets,
+  upkeep: z
+    .union([z.literal(false), upkeepSchema], { error: 'destination.upkeep is false (no upkeep) or { every, keepSnapshots, keepFiles }' })
+    .default(DEFAULT_LAKE_UPKEEP),
 });
 
 /** `kind` defaults to duckdb, so configs written before lakes existed keep their meaning. */

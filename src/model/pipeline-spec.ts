@@ -63,6 +63,25 @@ export interface DuckLakeDestinationSpec {
   dataPath: string;
   /** Name of the worker environment variable holding the catalog password (never the password itself). */
   passwordEnv?: string;
+  /** Compaction, snapshot expiry and file cleanup on a Temporal Schedule; false: none. Absent in specs of older versions (defaults apply, see `upkeepSettings`). */
+  upkeep?: LakeUpkeepSpec | false;
+}
+
+/** Lake upkeep: how often it runs and what it keeps (intervals such as `1h`, `7d`). */
+export interface LakeUpkeepSpec {
+  /** How often upkeep runs. */
+  every: string;
+  /** Snapshots (time travel, `--as-of-position`) younger than this are kept. */
+  keepSnapshots: string;
+  /** Files the lake no longer uses are deleted once they are this old (a long query may still read them). */
+  keepFiles: string;
+}
+
+export const DEFAULT_LAKE_UPKEEP: LakeUpkeepSpec = { every: '1h', keepSnapshots: '7d', keepFiles: '1d' };
+
+/** The lake's upkeep settings (defaults for specs of older versions); null when turned off. */
+export function upkeepSettings(destination: DuckLakeDestinationSpec): LakeUpkeepSpec | null {
+  return destination.upkeep === false ? null : { ...DEFAULT_LAKE_UPKEEP, ...destination.upkeep };
 }
 
 /** A pipeline that loads a DuckDB file. */

@@ -36,12 +36,25 @@ describe('destination config', () => {
       catalog: CATALOG,
       dataPath: '/etc/ducktail/lake-data',
       passwordEnv: 'LAKE_PW',
+      upkeep: { every: '1h', keepSnapshots: '7d', keepFiles: '1d' },
     });
     assert.deepEqual(destinationOf({ kind: 'ducklake', catalog: CATALOG, dataPath: 's3://bucket/lake/' }), {
       kind: 'ducklake',
       catalog: CATALOG,
       dataPath: 's3://bucket/lake/',
+      upkeep: { every: '1h', keepSnapshots: '7d', keepFiles: '1d' },
     });
+  });
+
+  test('lake upkeep: defaults filled in, intervals written canonically, false turns it off, a bad interval names the fix', () => {
+    const lake = { kind: 'ducklake', catalog: CATALOG, dataPath: '/d' };
+    assert.deepEqual(destinationOf({ ...lake, upkeep: { every: '015m' } }), { ...lake, upkeep: { every: '15m', keepSnapshots: '7d', keepFiles: '1d' } });
+    assert.deepEqual(destinationOf({ ...lake, upkeep: false }), { ...lake, upkeep: false });
+    assert.match(rejected({ ...lake, upkeep: { every: 'hourly' } }), /destination\.upkeep\.every: how often upkeep runs: write a whole number and a unit/);
+    assert.match(rejected({ ...lake, upkeep: { keepSnapshots: '0d' } }), /destination\.upkeep\.keepSnapshots: /);
+    assert.match(rejected({ ...lake, upkeep: { keepFiles: '1d', cron: 'x' } }), /destination\.upkeep: .*cron/);
+    assert.match(rejected({ ...lake, upkeep: { keepFiles: '5m' } }), /destination\.upkeep\.keepFiles: keep unused files at least 10m/);
+    assert.equal((destinationOf({ ...lake, upkeep: { keepFiles: '10m' } }) as { upkeep: { keepFiles: string } }).upkeep.keepFiles, '10m');
   });
 
   test('names the field and the fix for a bad lake', () => {
