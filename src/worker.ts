@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/create-activities.js';
+import { createUpkeepActivities } from './activities/upkeep-activities.js';
 import { observeActivities } from './activities/observe-activities.js';
 import { createConnectors } from './composition.js';
 import { logger as defaultLogger, type Logger } from './logger.js';
@@ -44,8 +45,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const logger = options.logger ?? defaultLogger;
   const connectors = createConnectors({ logger });
   const home = homeQueue(options.taskQueue);
-  const created = createActivities({ connectors, logger, home });
-  const activities = options.metrics === undefined ? created : observeActivities(created, options.metrics);
+  const created = createActivities({ connectors, logger, home, taskQueue: options.taskQueue });
+  const activities = { ...(options.metrics === undefined ? created : observeActivities(created, options.metrics)), ...createUpkeepActivities({ logger }) };
   // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
   // still do not return is stopped by force 20 s later rather than hang the process.
   const shutdown = { shutdownGraceTime: '20s', shutdownForceTime: '40s' } as const;

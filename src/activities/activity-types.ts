@@ -1,3 +1,4 @@
+import type { LakeUpkeepReport } from '../destinations/ducklake/ducklake-upkeep.js';
 import type { BatchSummary, OpCounts } from '../model/batch.js';
 import type { BackfillRequest, CheckpointView } from '../model/checkpoint.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
@@ -86,6 +87,10 @@ export interface InterruptCaptureInput {
   pipeline: string;
 }
 
+export interface LakeUpkeepInput {
+  spec: PipelineSpec;
+}
+
 /** The activity functions as the workflow sees them (implemented in create-activities.ts). */
 export interface PipelineActivities {
   preparePipeline(input: PreparePipelineInput): Promise<PreparePipelineResult>;
@@ -100,3 +105,12 @@ export interface PipelineActivities {
    */
   interruptCapture(input: InterruptCaptureInput): Promise<boolean>;
 }
+
+/** The upkeep workflow's activity (see upkeep-workflow.ts). */
+export interface UpkeepActivities {
+  /** Compacts the pipeline's lake, expires old snapshots and deletes unused files (see ducklake-upkeep.ts). */
+  lakeUpkeep(input: LakeUpkeepInput): Promise<LakeUpkeepReport>;
+}
+
+/** Every activity a worker registers. */
+export type WorkerActivities = PipelineActivities & UpkeepActivities;

@@ -7,7 +7,8 @@ import { NoPrimaryKeyError, StaleBatchError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkpointKey, checkpointView, type Checkpoint } from '../model/checkpoint.js';
 import type { BatchSummary } from '../model/batch.js';
-import type { PipelineSpec } from '../model/pipeline-spec.js';
+import { isLake, type PipelineSpec } from '../model/pipeline-spec.js';
+import { ensureUpkeepSchedule, upkeepScheduleId } from '../temporal/upkeep-schedule.js';
 import type { SourceConnector } from '../sources/source-connector.js';
 import { batchDir, newBatchId, removeOldSpools } from '../staging/spool-paths.js';
 import { readManifest } from '../staging/spool-reader.js';
@@ -43,6 +44,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** The task queue only this process polls, reported by prepare and capture (see src/worker.ts). */
   home?: string;
+  /** The task queue the worker serves pipelines on: lake upkeep schedules start their runs there. */
+  taskQueue?: string;
 }
 
 /** The pipeline activities, bound to the worker's open sources and DuckDB files. */
@@ -80,6 +83,22 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       return source.lagBytes(checkpoint, await source.currentPosition());
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * A lake pipeline's upkeep runs on a Temporal Schedule (see upkeep-schedule.ts), made to match
+   * the spec each time the pipeline starts, however it was started (CLI, UI, a schedule). A
+   * schedule that cannot be made is a warning, not a reason to stop replicating.
+   */
+  async function scheduleUpkeep(spec: PipelineSpec): Promise<string[]> {
+    if (deps.taskQueue === undefined || !isLake(spec.destination)) return [];
+    try {
+      const done = await ensureUpkeepSchedule(Context.current().client, deps.taskQueue, spec);
+      if (done !== 'unchanged') logger.info({ pipeline: spec.name, schedule: upkeepScheduleId(spec.name) }, `lake upkeep schedule ${done}`);
+      return [];
+    } catch (err) {
+      return [`lake upkeep is not scheduled (${(err as Error).message}): run \`ducktail upkeep ${spec.name}\` now and then, or start the pipeline again`];
     }
   }
 
@@ -195,8 +214,9 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
         // Before the source is prepared: a mode change the file cannot take creates nothing there.
         await dest.registerPipeline(spec.name, spec.mode);
         const checkpoint = await durableCheckpoint(spec, source, dest);
-        for (const w of report.warnings) logger.warn({ pipeline: spec.name }, w);
-        return { ...homed, checkpoint: checkpointView(checkpoint), warnings: report.warnings, tables: report.tables.map((t) => t.table), spec };
+        const warnings = [...report.warnings, ...(await scheduleUpkeep(spec))];
+        for (const w of warnings) logger.warn({ pipeline: spec.name }, w);
+        return { ...homed, checkpoint: checkpointView(checkpoint), warnings, tables: report.tables.map((t) => t.table), spec };
       }),
 
     captureBatch: (input: CaptureBatchInput): Promise<CaptureBatchResult> =>

@@ -1,1 +1,2 @@
 export { pipelineWorkflow } from './pipeline-workflow.js';
+export { lakeUpkeepWorkflow } from './upkeep-workflow.js';
