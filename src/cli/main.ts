@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DucktailError } from '../errors.js';
+import { isLake } from '../model/pipeline-spec.js';
 import { createDevLogger, logger, RecentProblems, sdkLoggerOf } from '../logger.js';
 import path from 'node:path';
 import { connectClient, loadConfig, selectPipelines, workflowId, type GlobalOptions } from './context.js';
@@ -12,6 +13,8 @@ import { stopPipeline } from './stop.js';
 import { resyncTables } from './resync.js';
 import { runQuery, type QueryOptions } from './query.js';
 import { schedulePipeline, scheduleId, unschedulePipeline } from './schedule.js';
+import { runUpkeepNow } from '../temporal/upkeep-schedule.js';
+import { describeUpkeep } from '../destinations/ducklake/ducklake-upkeep.js';
 import { formatStartForm, startForm } from './spec.js';
 import { teardownPipeline } from './teardown.js';
 import { pauseSignal, pipelineHandle, resumeSignal } from '../temporal/pipeline-contract.js';
@@ -274,6 +277,23 @@ program
   .description('print the SQL that installs the PostgreSQL DDL trigger, for a superuser to run once per source database')
   .action(() => {
     process.stdout.write(`${DDL_TRIGGER_SQL}\n`);
+  });
+
+program
+  .command('upkeep')
+  .description("run a lake pipeline's upkeep now: merge small files, expire old snapshots, delete unused files (it also runs on a schedule, see destination.upkeep)")
+  .argument('<pipelines...>')
+  .action(async (names: string[]) => {
+    const config = await loadConfig(globals().config);
+    const specs = selectPipelines(config, names);
+    const files = specs.filter((s) => !isLake(s.destination)).map((s) => s.name);
+    if (files.length > 0) throw new ConfigError(`${files.join(', ')} ${files.length === 1 ? 'writes a DuckDB file' : 'write DuckDB files'}, not a lake: upkeep is for destination kind ducklake`, 'name lake pipelines only');
+    const client = await connectClient(globals(), config);
+    for (const spec of specs) {
+      process.stdout.write(`${spec.name}: upkeep running (needs a worker on task queue ${config.temporal.taskQueue})…\n`);
+      const report = await runUpkeepNow(client, config.temporal.taskQueue, spec);
+      process.stdout.write(`${spec.name}: ${describeUpkeep(report)}\n`);
+    }
   });
 
 program

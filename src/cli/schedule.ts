@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { ConfigError } from '../errors.js';
+import { INTERVAL_HINT, parseInterval, type Interval } from '../model/interval.js';
 import type { PipelineSpec } from '../model/pipeline-spec.js';
 import type { PipelineWorkflowInput } from '../workflows/pipeline-state.js';
 import { PIPELINE_WORKFLOW_TYPE, scheduleId, workflowId } from '../temporal/pipeline-contract.js';
@@ -14,7 +15,7 @@ export { scheduleId };
  */
 export async function schedulePipeline(client: Client, taskQueue: string, spec: PipelineSpec, every: string): Promise<'created' | 'updated'> {
   const input: PipelineWorkflowInput = { spec, catchUp: true };
-  const interval = parseInterval(every);
+  const interval = scheduleInterval(every);
   const attributes = await pipelineSearchAttributes(client, spec);
   const options = {
     scheduleId: scheduleId(spec.name),
@@ -50,8 +51,8 @@ export async function unschedulePipeline(client: Client, pipeline: string): Prom
   }
 }
 
-function parseInterval(every: string): `${number}${'s' | 'm' | 'h' | 'd'}` {
-  const m = /^(\d+)(s|m|h|d)$/.exec(every.trim());
-  if (m === null || Number(m[1]) === 0) throw new ConfigError(`--every ${JSON.stringify(every)} is not an interval`, 'write a number and a unit: 30s, 15m, 1h or 1d');
-  return `${Number(m[1])}${m[2] as 's' | 'm' | 'h' | 'd'}`;
+function scheduleInterval(every: string): Interval {
+  const interval = parseInterval(every);
+  if (interval === null) throw new ConfigError(`--every ${JSON.stringify(every)} is not an interval`, INTERVAL_HINT);
+  return interval;
 }

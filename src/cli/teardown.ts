@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { removeUpkeepSchedule } from '../temporal/upkeep-schedule.js';
 import { createConnectors } from '../composition.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -34,4 +35,6 @@ export async function teardownPipeline(client: Client, spec: PipelineSpec, logge
   }
   // Batches staged but never loaded (or read ahead) belong to the positions just given up.
   await rm(spoolRoot(spec), { recursive: true, force: true });
+  // A lake's upkeep schedule goes with the pipeline (the lake itself and its tables stay).
+  await removeUpkeepSchedule(client, spec.name);
 }
