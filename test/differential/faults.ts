@@ -16,6 +16,8 @@ export interface FaultPlan {
   resyncs: number[];
   /** Times a random pipeline is paused for a few seconds, then resumed. Absent in plans of older runs. */
   pauses?: number[];
+  /** Times the lake pipelines' upkeep runs (none without a lake). Absent in plans of older runs. */
+  upkeeps?: number[];
 }
 
 export interface FaultSchedule {
@@ -52,7 +54,8 @@ export function planFaults(rng: Prng, features: Features, s: FaultSchedule): Fau
   // Re-syncs: one early (it overlaps worker kills), one late (it may still run when the workload stops).
   const resyncs = features.faults.has('resync') ? spread(rng, 2, s.durationMs, 0.1, 0.7) : [];
   const pauses = features.faults.has('pause') ? spread(rng, 2, s.durationMs, 0.2, 0.8) : [];
-  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot'), resyncs, pauses };
+  const upkeeps = features.faults.has('upkeep') ? spread(rng, 2, s.durationMs, 0.25, 0.9) : [];
+  return { workerKills: worker, connKills: conn, duringSnapshot: features.faults.has('kill-snapshot'), resyncs, pauses, upkeeps };
 }
 
 /** Worker log lines a kill may wait for, so kills land inside a capture or a load (or anywhere). */
@@ -69,6 +72,7 @@ export class FaultInjector {
   connKills = 0;
   resyncs = 0;
   pauses = 0;
+  upkeeps = 0;
   readonly snapshotHit = new Set<string>();
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
@@ -84,6 +88,8 @@ export class FaultInjector {
     private readonly say: (line: string) => void,
     /** Called after each fault (the stall watch restarts its clocks). */
     private readonly onFault: () => void = () => undefined,
+    /** Runs upkeep of the run's lakes and says what it did; null when no pipeline writes a lake. */
+    private readonly upkeep: (() => Promise<string>) | null = null,
   ) {}
 
   start(): void {
@@ -93,6 +99,7 @@ export class FaultInjector {
       ...this.plan.connKills.map((at) => ({ at, kind: 'conn' as const })),
       ...this.plan.resyncs.map((at) => ({ at, kind: 'resync' as const })),
       ...(this.plan.pauses ?? []).map((at) => ({ at, kind: 'pause' as const })),
+      ...(this.upkeep === null ? [] : (this.plan.upkeeps ?? [])).map((at) => ({ at, kind: 'upkeep' as const })),
     ].sort((a, b) => a.at - b.at);
     this.running = (async () => {
       if (this.plan.duringSnapshot) await this.killDuringSnapshot();
@@ -102,6 +109,7 @@ export class FaultInjector {
         if (e.kind === 'worker') await this.killWorker(this.rng.pick(MOMENTS));
         else if (e.kind === 'resync') await this.resync();
         else if (e.kind === 'pause') await this.pause();
+        else if (e.kind === 'upkeep') await this.runUpkeep();
         else await this.killConnection(this.rng.pick([null, /"msg":"capture started"/]));
       }
     })();
@@ -167,6 +175,22 @@ export class FaultInjector {
     this.pauses++;
     this.onFault();
     this.say(`fault: pause ${p} for ${ms} ms`);
+  }
+
+  /**
+   * Runs the lakes' upkeep (merges the files loads just wrote, expires all but the newest
+   * snapshots, deletes what they no longer use) while loads go on; a worker kill meanwhile makes
+   * it run again on the next worker, so it is not waited for beyond a minute.
+   */
+  private async runUpkeep(): Promise<void> {
+    if (this.stopped || this.upkeep === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running after 60 s'), 60_000)));
+    const done = await Promise.race([this.upkeep().catch((err: unknown) => `failed: ${(err as Error).message}`), late]);
+    clearTimeout(timer);
+    this.upkeeps++;
+    this.onFault();
+    this.say(`fault: lake upkeep: ${done}`);
   }
 
   /** SIGKILLs the worker once a pipeline has copied part of its snapshot (skipped if both finish first). */

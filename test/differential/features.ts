@@ -35,9 +35,10 @@ export type Trait = (typeof TRAITS)[number];
 /**
  * Faults the runner injects while the workload runs; `resync` asks the pipelines to copy a random
  * table again, `pause` pauses a pipeline for a few seconds (its capture's wait is interrupted, the
- * paused workflow observes the source) and resumes it.
+ * paused workflow observes the source) and resumes it; `upkeep` runs a lake pipeline's upkeep
+ * (compaction, snapshot expiry, file cleanup) while it loads.
  */
-export const FAULTS = ['kill-worker', 'kill-conn', 'kill-snapshot', 'resync', 'pause'] as const;
+export const FAULTS = ['kill-worker', 'kill-conn', 'kill-snapshot', 'resync', 'pause', 'upkeep'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export type Switch = Op | Trait | Fault;

@@ -1,6 +1,10 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { describeUpkeep } from '../../src/destinations/ducklake/ducklake-upkeep.js';
+import { isLake } from '../../src/model/pipeline-spec.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
+import { runUpkeepNow } from '../../src/temporal/upkeep-schedule.js';
 import type { PipelineStatus } from '../../src/workflows/pipeline-state.js';
 import type { TestLake } from '../helpers/ducklake.js';
 import { tempDir } from '../helpers/pipelines.js';
@@ -100,7 +104,8 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
       });
       const slots = o.source === 'pg' ? names.map(pgSlotName) : [];
       const watch = new StallWatch();
-      const faults = new FaultInjector(plan, rng.fork('fault-moments'), client, supervisor, driver, names, slots, note, () => watch.touch());
+      const upkeep = lakeUpkeep(client, pipelines);
+      const faults = new FaultInjector(plan, rng.fork('fault-moments'), client, supervisor, driver, names, slots, note, () => watch.touch(), upkeep);
       faults.start();
       const monitor = startMonitor(o, stats, faults, watch, () => Promise.all(names.map(async (n) => [n, await statusOf(client, n, 2_000)] as const)), say);
       try {
@@ -111,7 +116,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
         await faults.stop();
       }
       if (watch.stalledFor() > STALL_SECONDS * 1000) note(`a pipeline stalled for ${Math.round(watch.stalledFor() / 1000)} s: workload stopped early`);
-      faultLine = `${faults.workerKills} worker SIGKILLs, ${faults.connKills} replication connection kills, ${faults.resyncs} re-syncs, ${faults.pauses} pauses, ${supervisor.crashes.length} worker crashes`;
+      faultLine = `${faults.workerKills} worker SIGKILLs, ${faults.connKills} replication connection kills, ${faults.resyncs} re-syncs, ${faults.pauses} pauses, ${faults.upkeeps} lake upkeeps, ${supervisor.crashes.length} worker crashes`;
       note(`workload done: ${formatStats(stats)}; faults: ${faultLine}`);
 
       const target = await driver.currentPosition();
@@ -223,4 +228,22 @@ async function snapshotsStartedOver(dir: string, pipelines: string[]): Promise<S
     }
   }
   return out;
+}
+
+/**
+ * Upkeep of the run's lakes, as its schedule runs it but keeping only the newest snapshot (the
+ * comparisons read the current state) and deleting unused files a minute old (a load's files are
+ * written before it commits: younger files are never taken for unused). Null without a lake.
+ */
+function lakeUpkeep(client: Client, p: RunPipelines): (() => Promise<string>) | null {
+  const lakes = [p.merge, p.append].filter((s) => isLake(s.destination));
+  if (lakes.length === 0) return null;
+  return async () => {
+    const done: string[] = [];
+    for (const spec of lakes) {
+      const destination = { ...spec.destination, upkeep: { every: '1h', keepSnapshots: '1s', keepFiles: '1m' } };
+      done.push(`${spec.name}: ${describeUpkeep(await runUpkeepNow(client, p.taskQueue, { ...spec, destination }))}`);
+    }
+    return done.join('; ');
+  };
 }
