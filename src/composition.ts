@@ -19,6 +19,8 @@ import { SourceRegistry } from './sources/source-registry.js';
 export interface PipelineConnectors {
   /** The pipeline's source, opened once and reused by later calls until its spec changes. */
   source(spec: PipelineSpec): Promise<SourceConnector>;
+  /** The pipeline's source if one is open in this process (never opens one). */
+  openSource(pipeline: string): SourceConnector | undefined;
   /**
    * Checks that the pipeline's destination can be used, creating nothing in a DuckDB file's
    * place (a lake is attached, which sets up an empty catalog); throws a non-retryable
@@ -43,6 +45,7 @@ export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
   const destinations = new Set<Destination>();
   return {
     source: (spec) => sources.get(spec),
+    openSource: (pipeline) => sources.peek(pipeline),
     async checkDestination(spec) {
       const d = spec.destination;
       // A lake is checked by attaching it (which sets up the catalog's tables when it is empty).

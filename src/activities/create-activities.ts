@@ -54,24 +54,18 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
   const homed = deps.home === undefined ? {} : { home: deps.home };
   const readAheads = new ReadAheads(logger);
   const interrupts = new CaptureInterrupts();
-  // The spec each pipeline last ran under here, to find its open source.
-  const specs = new Map<string, PipelineSpec>();
   const streams = new IdleStreams(async (pipeline) => {
-    const spec = specs.get(pipeline);
-    if (spec === undefined) return;
     try {
       await readAheads.drop(pipeline);
-      await (await connectors.source(spec)).releaseStream();
+      // Only a source still open here: one closed since (teardown, worker shutdown) is not opened again to be let go of.
+      await connectors.openSource(pipeline)?.releaseStream();
       logger.debug({ pipeline }, 'no batch here for a while: let go of the change stream');
     } catch (err) {
       logger.warn({ pipeline, err }, 'letting go of the idle change stream failed');
     }
   });
   /** Runs a capture or load of `spec`'s pipeline, keeping its stream open meanwhile (see idle-streams.ts). */
-  const holding = <T>(spec: PipelineSpec, work: () => Promise<T>): Promise<T> => {
-    specs.set(spec.name, spec);
-    return streams.hold(spec.name, work);
-  };
+  const holding = <T>(spec: PipelineSpec, work: () => Promise<T>): Promise<T> => streams.hold(spec.name, work);
 
   /** The checkpoint stored in DuckDB; prepares the pipeline when there is none yet. */
   async function durableCheckpoint(spec: PipelineSpec, source: SourceConnector, dest: Destination): Promise<Checkpoint> {

@@ -21,6 +21,11 @@ export class SourceRegistry {
     return source;
   }
 
+  /** The pipeline's open connector, if any (creates none). */
+  peek(pipeline: string): SourceConnector | undefined {
+    return this.entries.get(pipeline)?.source;
+  }
+
   /** Closes and forgets a pipeline's source (e.g. after teardown). */
   async release(pipeline: string): Promise<void> {
     const entry = this.entries.get(pipeline);
