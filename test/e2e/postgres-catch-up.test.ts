@@ -65,7 +65,7 @@ describe('catch-up runs and Temporal Schedules (real PostgreSQL, DuckDB, Tempora
     }
     const bad = await cli('schedule', 'e2e_cu', '--every', 'hourly');
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /write a number and a unit: 30s, 15m, 1h or 1d/);
+    assert.match(bad.stderr, /write a whole number and a unit: 30s, 15m, 1h or 7d/);
   });
 
   test('a malformed spec started from the UI fails the run with an InvalidSpecError naming the field (only a new start can fix it)', async () => {
