@@ -199,7 +199,7 @@ async function recheckAll(
     if (mode === 'now') {
       for (const w of works.filter(differs)) {
         const before = await w.source.lookup(differingKeys(w));
-        const { dest, after } = await reader.withFile(async (file) => ({ dest: await destRows(w, file), after: await w.source.lookup(differingKeys(w)) }));
+        const { dest, after } = await reader.withCopy(async (file) => ({ dest: await destRows(w, file), after: await w.source.lookup(differingKeys(w)) }));
         applyRecheck(w, before, dest, after);
         await recheckRanges(w, compare);
       }
