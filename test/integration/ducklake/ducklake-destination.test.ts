@@ -353,8 +353,12 @@ describe('ducktail verify compares a lake with its source (read-only, by key ran
     }
   });
 
-  test('APPEND pipelines are refused, as for DuckDB files; a lake the pipeline never loaded says so', async () => {
+  test('APPEND pipelines are refused, as for DuckDB files; the catalog password from destination.passwordEnv; a lake the pipeline never loaded says so', async () => {
     await assert.rejects(verifyPipeline(spec('append')), (err: unknown) => err instanceof VerifyError && /APPEND mode/.test(err.message));
+    // The catalog password comes from the variable destination.passwordEnv names (the local catalog trusts any).
+    const withPassword = { ...spec(), destination: { ...h.lake.destination, passwordEnv: 'DUCKTAIL_TEST_LAKE_PW' } };
+    assert.equal((await verifyPipeline(withPassword, { recheck: 'none', env: { DUCKTAIL_TEST_LAKE_PW: 'pw' } })).equal, true);
+    await assert.rejects(verifyPipeline(withPassword, { env: {} }), (err: unknown) => err instanceof ConfigError && /destination\.passwordEnv names DUCKTAIL_TEST_LAKE_PW/.test(err.message));
     const other = { ...spec(), name: 'never_loaded' };
     await assert.rejects(verifyPipeline(other), (err: unknown) => err instanceof VerifyError && /has loaded nothing into ducklake:/.test(err.message));
   });
