@@ -61,7 +61,7 @@ async function queryFile(spec: PipelineSpec, file: string, sql: string): Promise
   }
   const reader = new DuckReader(file, { holdMs: 60_000, busyTimeoutMs: 60_000 });
   try {
-    return await reader.withFile((f) => f.table(sql));
+    return await reader.withCopy((f) => f.table(sql));
   } finally {
     await reader.close();
   }

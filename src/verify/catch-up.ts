@@ -2,7 +2,7 @@ import { readStoredCheckpoint } from '../destinations/duckdb/duckdb-checkpoint.j
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { Position } from '../model/position.js';
 import type { SourceConnector } from '../sources/source-connector.js';
-import type { DuckReader, PinnedFile } from './duckdb-reader.js';
+import type { CopyReader, PinnedCopy } from './copy-reader.js';
 
 export interface CatchUpOutcome {
   reached: boolean;
@@ -19,27 +19,28 @@ function describeCheckpoint(source: SourceConnector, cp: Checkpoint | null): str
 }
 
 /**
- * Waits until the pipeline's loaded checkpoint in DuckDB (the truth of what is loaded) covers
- * `target`, looking every `pollMs` with a short open of the file. In the open that finds it
- * covered (or the last one, when `timeoutMs` runs out) it runs `read`, so `read` sees the copy
- * exactly as of that checkpoint: at most one batch past `target`.
+ * Waits until the pipeline's loaded checkpoint in the copy (the truth of what is loaded) covers
+ * `target`, looking every `pollMs` with a short read of one state of the copy (an open of the
+ * file, a lake transaction). In the read that finds it covered (or the last one, when `timeoutMs`
+ * runs out) it runs `read`, so `read` sees the copy exactly as of that checkpoint: at most one
+ * batch past `target`.
  */
 export async function readWhenCaughtUp<T>(
   source: SourceConnector,
-  reader: DuckReader,
+  reader: CopyReader,
   pipeline: string,
   target: Position,
   timeoutMs: number,
-  read: (file: PinnedFile) => Promise<T>,
+  read: (copy: PinnedCopy) => Promise<T>,
   pollMs = 200,
 ): Promise<{ outcome: CatchUpOutcome; value: T }> {
   const started = Date.now();
   for (;;) {
-    const found = await reader.withFile(async (file) => {
-      const checkpoint = await readStoredCheckpoint(file.runner, pipeline);
+    const found = await reader.withCopy(async (copy) => {
+      const checkpoint = await readStoredCheckpoint(copy.runner, pipeline);
       const reached = checkpoint !== null && source.reached(checkpoint, target);
       if (!reached && Date.now() - started < timeoutMs) return null;
-      return { reached, checkpoint, value: await read(file) };
+      return { reached, checkpoint, value: await read(copy) };
     });
     if (found !== null) {
       const outcome = {

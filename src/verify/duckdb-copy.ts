@@ -2,18 +2,18 @@ import { readStoredCheckpoint } from '../destinations/duckdb/duckdb-checkpoint.j
 import { jsonText, tableRef } from '../destinations/duckdb/duckdb-sql.js';
 import { internalSchema, TableRegistry, type TableMapping } from '../destinations/duckdb/duckdb-tables.js';
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { DuckReader } from './duckdb-reader.js';
+import type { CopyReader } from './copy-reader.js';
 import type { DuckTable } from './table-plan.js';
 
-/** What the DuckDB file says about a pipeline: the mode it registered and where it writes each table. */
+/** What the copy (a DuckDB file or a lake, same `_ducktail` tables) says about a pipeline: the mode it registered and where it writes each table. */
 export interface DuckPipeline {
   /** `merge` / `append`, or null when the pipeline never registered in this file. */
   mode: string | null;
   mappings: TableMapping[];
 }
 
-/** Reads the pipeline's registration and table mappings; null when the file holds no Ducktail state. */
-export function readDuckPipeline(reader: DuckReader, pipeline: string): Promise<DuckPipeline | null> {
+/** Reads the pipeline's registration and table mappings; null when the copy holds no Ducktail state. */
+export function readDuckPipeline(reader: CopyReader, pipeline: string): Promise<DuckPipeline | null> {
   return reader.withRunner(async (db) => {
     const found = await db.rows(
       `SELECT count(*)::INT AS n FROM duckdb_tables() WHERE database_name = current_database()
@@ -27,7 +27,7 @@ export function readDuckPipeline(reader: DuckReader, pipeline: string): Promise<
 }
 
 /** The DuckDB table a mapping names, with its columns now; null when it does not exist. */
-export function readDuckTable(reader: DuckReader, mapping: TableMapping): Promise<DuckTable | null> {
+export function readDuckTable(reader: CopyReader, mapping: TableMapping): Promise<DuckTable | null> {
   return reader.withRunner(async (db) => {
     const rows = await db.rows(
       `SELECT column_name, data_type FROM duckdb_columns()
@@ -44,6 +44,6 @@ export function readDuckTable(reader: DuckReader, mapping: TableMapping): Promis
 }
 
 /** The pipeline's loaded checkpoint (null before its first load). */
-export function readDuckCheckpoint(reader: DuckReader, pipeline: string): Promise<Checkpoint | null> {
+export function readDuckCheckpoint(reader: CopyReader, pipeline: string): Promise<Checkpoint | null> {
   return reader.withRunner((db) => readStoredCheckpoint(db, pipeline));
 }

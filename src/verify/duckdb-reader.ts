@@ -3,6 +3,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, type Json } fr
 import type { SqlRunner } from '../destinations/duckdb/duckdb-connection.js';
 import { isLockConflict } from '../destinations/duckdb/duckdb-errors.js';
 import { jsonText } from '../destinations/duckdb/duckdb-sql.js';
+import { pinnedCopy, type CopyReader, type PinnedCopy } from './copy-reader.js';
 import { VerifyError } from './verify-errors.js';
 
 export interface DuckReaderOptions {
@@ -25,15 +26,6 @@ interface OpenFile {
 
 const RETRY_MS = 100;
 
-/** The DuckDB file, open for the duration of one `withFile` call. */
-export interface PinnedFile {
-  /** Rows as arrays of JSON values. */
-  rows(sql: string, params?: DuckDBValue[]): Promise<Json[][]>;
-  /** Column names and rows as arrays of JSON values. */
-  table(sql: string): Promise<{ columns: string[]; rows: Json[][] }>;
-  runner: SqlRunner;
-}
-
 /**
  * Reads a pipeline's DuckDB file while the worker may hold it: opens read-only, retrying every
  * 100 ms while another process holds the lock (the worker gives the file up between loads, see
@@ -41,7 +33,7 @@ export interface PinnedFile {
  * query, and after `holdMs` of queries closes it and stays away `yieldMs`, so the pipeline's
  * loads (which wait and retry) are delayed by at most about `holdMs`. Queries run one at a time.
  */
-export class DuckReader {
+export class DuckReader implements CopyReader {
   private file: OpenFile | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -76,37 +68,20 @@ export class DuckReader {
 
   /** Rows of a query as arrays of JSON values (VARCHAR as strings). */
   rows(sql: string, params?: DuckDBValue[]): Promise<Json[][]> {
-    return this.withFile((file) => file.rows(sql, params));
+    return this.withCopy((file) => file.rows(sql, params));
   }
 
   /** Runs `work` with a `SqlRunner` on the open file (for the destination's own readers, e.g. `TableRegistry.load`). */
   withRunner<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
-    return this.withFile((file) => work(file.runner));
+    return this.withCopy((file) => work(file.runner));
   }
 
   /**
    * Runs `work` on the file held open throughout, so all its queries see one state of the file
    * (the writer cannot change it meanwhile). Keep it short: the pipeline's loads wait for it.
    */
-  withFile<T>(work: (file: PinnedFile) => Promise<T>): Promise<T> {
-    return this.withConnection((connection, catalog) =>
-      work({
-        rows: async (sql, params) => (await connection.runAndReadAll(sql, params)).getRowsJson(),
-        table: async (sql) => {
-          const reader = await connection.runAndReadAll(sql);
-          return { columns: reader.columnNames(), rows: reader.getRowsJson() };
-        },
-        runner: {
-          catalog,
-          async run(sql, params) {
-            await connection.run(sql, params);
-          },
-          async rows(sql, params) {
-            return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
-          },
-        },
-      }),
-    );
+  withCopy<T>(work: (file: PinnedCopy) => Promise<T>): Promise<T> {
+    return this.withConnection((connection, catalog) => work(pinnedCopy(connection, catalog)));
   }
 
   /** Closes the file (queued after running queries). */

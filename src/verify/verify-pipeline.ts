@@ -1,4 +1,4 @@
-import { createConnectors } from '../composition.js';
+import { createConnectors, lakePassword } from '../composition.js';
 import { TableNotFoundError } from '../errors.js';
 import { logger as processLogger, type Logger } from '../logger.js';
 import { isLake, type PipelineSpec } from '../model/pipeline-spec.js';
@@ -8,7 +8,9 @@ import { readWhenCaughtUp } from './catch-up.js';
 import { DEFAULT_COMPARE, type CompareOptions } from './compare-ranges.js';
 import { duckdbDialect } from './dialect-duckdb.js';
 import { readDuckPipeline, readDuckTable, type DuckPipeline } from './duckdb-copy.js';
+import type { CopyReader } from './copy-reader.js';
 import { DuckReader, type DuckReaderOptions } from './duckdb-reader.js';
+import { LakeReader } from './ducklake-reader.js';
 import { openMysqlVerifySource } from './mysql-verify-source.js';
 import { openPostgresVerifySource } from './postgres-verify-source.js';
 import { planTable, TableNotVerifiable } from './table-plan.js';
@@ -38,48 +40,43 @@ export interface VerifyOptions {
   /** Rows per range of the first pass (default 50,000). */
   chunkRows?: number;
   compare?: Partial<CompareOptions>;
+  /** How a DuckDB file is held (a lake is read beside its loads, nothing to tune). */
   duckdb?: DuckReaderOptions;
   logger?: Logger;
-  /** Where `source.passwordEnv` is looked up (default: this process's environment). */
+  /** Where `source.passwordEnv` and a lake's `destination.passwordEnv` are looked up (default: this process's environment). */
   env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Compares a MERGE pipeline's source tables with their DuckDB copies (live rows, `__deleted`
- * false) by primary-key ranges and checksums computed on each side, names every differing key,
- * and re-checks those after the pipeline has caught up, so a copy that merely lags is equal.
+ * Compares a MERGE pipeline's source tables with their copies in its DuckDB file or DuckLake
+ * (live rows, `__deleted` false) by primary-key ranges and checksums computed on each side,
+ * names every differing key, and re-checks those after the pipeline has caught up, so a copy
+ * that merely lags is equal. A lake is read through a read-only session, beside its loads.
  * Throws (`VerifyError`, `ConfigError`, `TableNotFoundError`, connection errors) when the
  * pipeline cannot be compared at all; a single table that cannot be has `error` set.
  */
 export async function verifyPipeline(spec: PipelineSpec, options: VerifyOptions = {}): Promise<VerifyResult> {
   if (spec.mode === 'append') throw appendError(spec.name);
-  const destination = spec.destination;
-  if (isLake(destination)) {
-    throw new VerifyError(
-      `pipeline ${spec.name} loads a DuckLake: verify compares a source with a DuckDB file only (lakes are not supported yet)`,
-      `count or compare rows with ducktail query --pipeline ${spec.name} "SQL" meanwhile`,
-    );
-  }
   const log = (options.logger ?? processLogger).child({ pipeline: spec.name, command: 'verify' });
-  const reader = new DuckReader(destination.path, options.duckdb);
+  const env = options.env ?? process.env;
+  const reader = await openCopy(spec, env, options.duckdb);
   try {
-    await reader.checkExists();
     const duck = await readDuckPipeline(reader, spec.name);
     if (duck === null || duck.mode === null) {
       throw new VerifyError(
-        `pipeline ${spec.name} has loaded nothing into ${destination.path}`,
-        'start it (ducktail start) and verify once it has copied its tables, or check destination.path',
+        `pipeline ${spec.name} has loaded nothing into ${reader.path}`,
+        `start it (ducktail start) and verify once it has copied its tables, or check ${isLake(spec.destination) ? 'destination.catalog' : 'destination.path'}`,
       );
     }
     if (duck.mode === 'append') throw appendError(spec.name);
-    const source = await openSource(spec, options.env ?? process.env);
+    const source = await openSource(spec, env);
     try {
       const tables = await selectTables(spec, source, options.tables);
       const results = await verifyTables(spec, tables, source, reader, duck, options, log);
       return {
         pipeline: spec.name,
         source: describeSource(spec),
-        destination: destination.path,
+        destination: reader.path,
         equal: results.tables.every((t) => t.equal && t.error === null),
         ...results,
       };
@@ -96,7 +93,7 @@ async function verifyTables(
   spec: PipelineSpec,
   tables: string[],
   source: VerifySource,
-  reader: DuckReader,
+  reader: CopyReader,
   duck: DuckPipeline,
   options: VerifyOptions,
   log: Logger,
@@ -116,6 +113,15 @@ async function verifyTables(
   const recheck = works.some(differs) ? await recheckAll(spec, works, reader, options, compare, log) : null;
   for (const w of works) results.set(w.plan.table, tableResult(w));
   return { tables: tables.map((t) => results.get(t)!), recheck };
+}
+
+/** The pipeline's copy, read-only: its DuckDB file (which must exist) or its lake. */
+async function openCopy(spec: PipelineSpec, env: NodeJS.ProcessEnv, duckdb: DuckReaderOptions | undefined): Promise<CopyReader> {
+  const destination = spec.destination;
+  if (isLake(destination)) return LakeReader.open(destination, lakePassword(spec, env));
+  const reader = new DuckReader(destination.path, duckdb);
+  await reader.checkExists();
+  return reader;
 }
 
 function appendError(pipeline: string): VerifyError {
@@ -157,13 +163,13 @@ async function selectTables(spec: PipelineSpec, source: VerifySource, named: str
   });
 }
 
-async function startTable(table: string, source: VerifySource, reader: DuckReader, duck: DuckPipeline, chunkRows: number, compare: CompareOptions): Promise<TableWork> {
+async function startTable(table: string, source: VerifySource, reader: CopyReader, duck: DuckPipeline, chunkRows: number, compare: CompareOptions): Promise<TableWork> {
   const described = await source.describe(table);
   if (described === null) throw new TableNotVerifiable(`${table} no longer exists at the source`);
   const mapping = duck.mappings.find((m) => m.sourceTable === table);
   const duckTable = mapping === undefined ? null : await readDuckTable(reader, mapping);
   if (mapping !== undefined && duckTable === null) {
-    throw new TableNotVerifiable(`${table}: its DuckDB table ${mapping.duckSchema}.${mapping.duckTable} is missing (dropped?)`);
+    throw new TableNotVerifiable(`${table}: its copy ${mapping.duckSchema}.${mapping.duckTable} is missing (dropped?)`);
   }
   const plan = planTable(described, source.dialect, duckdbDialect(), duckTable);
   return firstPass(plan, source.exec, duckExec(reader), chunkRows, compare);
@@ -172,14 +178,15 @@ async function startTable(table: string, source: VerifySource, reader: DuckReade
 /**
  * Re-checks what differs once the copy has caught up with the source. Per round: the differing
  * keys' source rows are read, then the source's position; once the pipeline's loaded checkpoint
- * (in DuckDB) covers that position, the same keys are read from the copy in the open that saw it,
- * and from the source once more. A key still differs when its copy matches neither source read
+ * (in the copy) covers that position, the same keys are read from the copy in the read that saw
+ * it (one open of the file; one transaction, so one snapshot, of a lake), and from the source
+ * once more. A key still differs when its copy matches neither source read
  * (see `applyRecheck`); a row changed again in both gaps gets another round.
  */
 async function recheckAll(
   spec: PipelineSpec,
   works: TableWork[],
-  reader: DuckReader,
+  reader: CopyReader,
   options: VerifyOptions,
   compare: CompareOptions,
   log: Logger,
@@ -199,7 +206,7 @@ async function recheckAll(
     if (mode === 'now') {
       for (const w of works.filter(differs)) {
         const before = await w.source.lookup(differingKeys(w));
-        const { dest, after } = await reader.withFile(async (file) => ({ dest: await destRows(w, file), after: await w.source.lookup(differingKeys(w)) }));
+        const { dest, after } = await reader.withCopy(async (copy) => ({ dest: await destRows(w, copy), after: await w.source.lookup(differingKeys(w)) }));
         applyRecheck(w, before, dest, after);
         await recheckRanges(w, compare);
       }
@@ -219,10 +226,10 @@ async function recheckAll(
       for (const w of todo) before.set(w, await w.source.lookup(differingKeys(w)));
       const target = await position.currentPosition();
       await options.beforeCatchUp?.();
-      const { outcome, value } = await readWhenCaughtUp(position, reader, spec.name, target, Math.max(0, timeoutMs - result.waitedMs), async (file) => {
+      const { outcome, value } = await readWhenCaughtUp(position, reader, spec.name, target, Math.max(0, timeoutMs - result.waitedMs), async (copy) => {
         const rows = new Map<TableWork, { dest: RowHash[]; after: RowHash[] }>();
-        // The source again right after the copy, while the file is held (the copy cannot move meanwhile).
-        for (const w of todo) rows.set(w, { dest: await destRows(w, file), after: await w.source.lookup(differingKeys(w)) });
+        // The source again right after the copy, while the copy is pinned (it cannot move meanwhile).
+        for (const w of todo) rows.set(w, { dest: await destRows(w, copy), after: await w.source.lookup(differingKeys(w)) });
         return rows;
       });
       for (const w of todo) applyRecheck(w, before.get(w)!, value.get(w)!.dest, value.get(w)!.after);

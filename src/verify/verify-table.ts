@@ -1,6 +1,6 @@
 import { jsonText } from '../destinations/duckdb/duckdb-sql.js';
 import { compareKeys, compareRanges, diffRows, keyId, type CompareOptions, type FoundKey } from './compare-ranges.js';
-import type { DuckReader, PinnedFile } from './duckdb-reader.js';
+import type { CopyReader, PinnedCopy } from './copy-reader.js';
 import type { TablePlan } from './table-plan.js';
 import { EMPTY_SIDE, SqlTableSide, type Exec, type RowHash, type TableSide } from './table-side.js';
 import type { DifferingRange, KeyRange, TableVerifyResult } from './verify-result.js';
@@ -20,13 +20,13 @@ export interface TableWork {
 
 const FULL: KeyRange = { from: null, to: null };
 
-/** Runs a statement on the DuckDB copy (values inlined: DuckDB statements carry no parameters). */
-export function duckExec(reader: DuckReader): Exec {
+/** Runs a statement on the copy, a DuckDB file or lake (values inlined: DuckDB statements carry no parameters). */
+export function duckExec(reader: CopyReader): Exec {
   return async ({ sql }) => (await reader.rows(sql)).map((r) => r.map(jsonText));
 }
 
-function pinnedExec(file: PinnedFile): Exec {
-  return async ({ sql }) => (await file.rows(sql)).map((r) => r.map(jsonText));
+function pinnedExec(copy: PinnedCopy): Exec {
+  return async ({ sql }) => (await copy.rows(sql)).map((r) => r.map(jsonText));
 }
 
 /**
@@ -63,10 +63,10 @@ export function differingKeys(work: TableWork): string[][] {
   return work.found.map((f) => f.key);
 }
 
-/** The differing keys' rows in the DuckDB copy, read in `file` (one state of the copy). */
-export function destRows(work: TableWork, file: PinnedFile): Promise<RowHash[]> {
+/** The differing keys' rows in the copy, read in `copy` (one state of it). */
+export function destRows(work: TableWork, copy: PinnedCopy): Promise<RowHash[]> {
   if (work.plan.dest === null || work.found.length === 0) return Promise.resolve([]);
-  return new SqlTableSide(work.plan.dest, pinnedExec(file)).lookup(differingKeys(work));
+  return new SqlTableSide(work.plan.dest, pinnedExec(copy)).lookup(differingKeys(work));
 }
 
 /**

@@ -9,12 +9,13 @@ import { runQuery } from '../../src/cli/query.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { DuckLakeSession } from '../../src/destinations/ducklake/ducklake-session.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
+import type { VerifyReport } from '../../src/verify/verify-report.js';
 import { parseLsn } from '../../src/sources/postgres/postgres-position.js';
 import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 import { createTestLake, LAKE_SKIP, type TestLake } from '../helpers/ducklake.js';
 import { pipelineStatus, startPipelineWorkflow, tempDir, waitForStatus } from '../helpers/pipelines.js';
 import { dropPgReplication, ensurePgDatabase, PG_HOST, PG_PORT, PG_USER, pgConnect } from '../helpers/postgres.js';
-import { testServer } from '../helpers/temporal.js';
+import { runCli, testServer } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 import { WorkerProcess } from '../helpers/worker-process.js';
 
@@ -110,6 +111,16 @@ describe('PostgreSQL → DuckLake pipelines (worker process, real PostgreSQL cat
     });
     assert.deepEqual(await query('SELECT count(*)::INT AS n FROM e2e_lkm.items WHERE __deleted'), [{ n: Math.floor(ROWS / 7) }]);
     assert.ok(expected.some((r) => r.prio === 3) && expected.some((r) => r.v === '5000000000'));
+
+    // ducktail verify compares the lake with the source while the pipeline runs; APPEND is refused.
+    const verify = await runCli(['--config', configFile, '--address', server.address, 'verify', 'e2e_lk_merge', '--json']);
+    assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    const report = JSON.parse(verify.stdout) as VerifyReport;
+    assert.match(report.destination, /^ducklake:/);
+    assert.deepEqual(report.tables.map((t) => [t.table, t.equal, t.sourceRows, t.destinationRows]), [['e2e_lkm.items', true, expected.length, expected.length]]);
+    const append = await runCli(['--config', configFile, '--address', server.address, 'verify', 'e2e_lk_append']);
+    assert.equal(append.code, 2, append.stderr);
+    assert.match(append.stderr, /runs in APPEND mode/);
 
     const appended = await waitFor('APPEND holds every change', async () => {
       const rows = await query("SELECT __op AS op, id, v FROM e2e_lka.events WHERE __op <> 'snapshot' ORDER BY __position, __seq").catch(() => []);

@@ -77,6 +77,27 @@ export class DuckLakeSession implements SqlSession {
     });
   }
 
+  /**
+   * Runs `work` on the connection inside one transaction: every statement of it reads the same
+   * snapshot of the lake, and a later call reads the newest committed one. Rolled back when
+   * `work` throws; meant for reads (a read-only session has nothing to commit either way).
+   */
+  transaction<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.exclusive(async (db) => {
+      const { connection } = await this.attach();
+      await db.run('BEGIN TRANSACTION');
+      let value: T;
+      try {
+        value = await work(connection);
+      } catch (err) {
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw lakeError(err, this.target.password);
+      }
+      await db.run('COMMIT');
+      return value;
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= this.exclusive(() => {
       this.closed = true;
