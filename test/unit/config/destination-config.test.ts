@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseConfig, parsePipelineSpec } from '../../../src/config/load-config.js';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseConfig, parsePipelineSpec } from '../../../src/config/load-config.js';
 import { ConfigError, InvalidSpecError } from '../../../src/errors.js';
-import { describeDestination } from '../../../src/model/pipeline-spec.js';
+import { describeDestination, isLake } from '../../../src/model/pipeline-spec.js';
 
 const CATALOG = 'postgres:dbname=lake host=127.0.0.1 user=postgres';
 
@@ -116,5 +117,23 @@ describe('destination config', () => {
       () => parsePipelineSpec({ name: 'orders', source: { kind: 'postgres', tables: ['public.orders'] }, destination: { kind: 'ducklake', catalog: 'x', dataPath: '/d' } }),
       InvalidSpecError,
     );
+  });
+});
+
+describe('examples/ducklake-minio.yaml', () => {
+  test('is a valid config: a lake on MinIO, its keys named by variables', async () => {
+    const file = fileURLToPath(new URL('../../../examples/ducklake-minio.yaml', import.meta.url));
+    const [pipeline] = (await loadConfig(file)).pipelines;
+    assert.ok(pipeline !== undefined && isLake(pipeline.destination));
+    assert.equal(pipeline.destination.dataPath, 's3://lake/data/');
+    assert.deepEqual(pipeline.destination.storage, {
+      kind: 's3',
+      endpoint: '127.0.0.1:9000',
+      urlStyle: 'path',
+      useSsl: false,
+      keyIdEnv: 'LAKE_S3_KEY_ID',
+      secretEnv: 'LAKE_S3_SECRET',
+    });
+    assert.equal(pipeline.destination.passwordEnv, 'LAKE_DB_PASSWORD');
   });
 });
