@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the DuckDB extensions a DuckLake destination needs (`ducklake`, and `postgres` for a
-# PostgreSQL catalog) for the DuckDB version @duckdb/node-api bundles, without DuckDB's extension
+# Installs the DuckDB extensions a DuckLake destination needs (`ducklake`, `postgres` for a
+# PostgreSQL catalog, and `httpfs` for data files on object storage such as s3://) for the DuckDB version @duckdb/node-api bundles, without DuckDB's extension
 # repository: from PyPI's duckdb-extension-<name>==<version> wheels into .tools/duckdb-extensions,
 # laid out as DuckDB's extension_directory expects (<dir>/<version>/<platform>/<name>.duckdb_extension).
 # Ducktail points DuckDB there when the directory exists; without it DuckDB installs the
@@ -15,13 +15,13 @@ read -r version platform < <(node --input-type=module -e "
   console.log(r.v, r.p);")
 dir=".tools/duckdb-extensions/$version/$platform"
 # wheel name -> the file name DuckDB loads
-declare -A wanted=([ducklake]=ducklake [postgres]=postgres_scanner)
+declare -A wanted=([ducklake]=ducklake [postgres]=postgres_scanner [httpfs]=httpfs)
 missing=()
 for name in "${!wanted[@]}"; do
   [ -s "$dir/${wanted[$name]}.duckdb_extension" ] || missing+=("$name")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "DuckDB extensions: $dir (ducklake, postgres_scanner)"; exit 0
+  echo "DuckDB extensions: $dir (ducklake, postgres_scanner, httpfs)"; exit 0
 fi
 py=$(command -v python3 || command -v python || true)
 if [ -z "$py" ]; then

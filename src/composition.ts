@@ -2,6 +2,7 @@ import type { Destination } from './destinations/destination.js';
 import { openDuckDBDestination } from './destinations/duckdb/duckdb-destination.js';
 import { checkDestination } from './destinations/duckdb/duckdb-preflight.js';
 import { openDuckLakeDestination } from './destinations/ducklake/ducklake-destination.js';
+import type { LakeSecrets } from './destinations/ducklake/ducklake-session.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isLake, type PipelineSpec } from './model/pipeline-spec.js';
@@ -49,12 +50,12 @@ export function createConnectors(deps: ConnectorDeps): PipelineConnectors {
     async checkDestination(spec) {
       const d = spec.destination;
       // A lake is checked by attaching it (which sets up the catalog's tables when it is empty).
-      if (isLake(d)) destinations.add(await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger));
+      if (isLake(d)) destinations.add(await openDuckLakeDestination(d, lakeSecrets(spec, env), deps.logger));
       else await checkDestination(d.path);
     },
     async destination(spec) {
       const d = spec.destination;
-      const dest = isLake(d) ? await openDuckLakeDestination(d, lakePassword(spec, env), deps.logger) : await openDuckDBDestination(d.path, deps.logger);
+      const dest = isLake(d) ? await openDuckLakeDestination(d, lakeSecrets(spec, env), deps.logger) : await openDuckDBDestination(d.path, deps.logger);
       destinations.add(dest);
       return dest;
     },
@@ -78,12 +79,25 @@ function createSource(spec: PipelineSpec, deps: SourceDeps): SourceConnector {
 
 /** The source password from the environment variable `source.passwordEnv` names, if it names one. */
 function sourcePassword(spec: PipelineSpec, env: NodeJS.ProcessEnv): string | undefined {
-  return passwordFrom(spec, 'source', spec.source.passwordEnv, env);
+  return passwordFrom(spec, 'source.passwordEnv', spec.source.passwordEnv, env);
 }
 
-/** The lake catalog's password from the environment variable `destination.passwordEnv` names, if any. */
-export function lakePassword(spec: PipelineSpec, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return isLake(spec.destination) ? passwordFrom(spec, 'destination', spec.destination.passwordEnv, env) : undefined;
+/**
+ * What the worker needs from its environment to reach the pipeline's lake: the catalog password
+ * (`destination.passwordEnv`) and the object store's keys (`destination.storage.keyIdEnv`,
+ * `secretEnv`, `sessionTokenEnv`), each only when the spec names its variable. A named variable
+ * that is not set is a non-retryable `ConfigError` naming it.
+ */
+export function lakeSecrets(spec: PipelineSpec, env: NodeJS.ProcessEnv = process.env): LakeSecrets {
+  const d = spec.destination;
+  if (!isLake(d)) return {};
+  const password = passwordFrom(spec, 'destination.passwordEnv', d.passwordEnv, env);
+  const storage = d.storage;
+  if (storage === undefined) return password === undefined ? {} : { password };
+  const keyId = passwordFrom(spec, 'destination.storage.keyIdEnv', storage.keyIdEnv, env) ?? '';
+  const secret = passwordFrom(spec, 'destination.storage.secretEnv', storage.secretEnv, env) ?? '';
+  const sessionToken = passwordFrom(spec, 'destination.storage.sessionTokenEnv', storage.sessionTokenEnv, env);
+  return { ...(password === undefined ? {} : { password }), storageKeys: { keyId, secret, ...(sessionToken === undefined ? {} : { sessionToken }) } };
 }
 
 function passwordFrom(spec: PipelineSpec, field: string, name: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
@@ -91,7 +105,7 @@ function passwordFrom(spec: PipelineSpec, field: string, name: string | undefine
   const value = env[name];
   if (value === undefined) {
     throw new ConfigError(
-      `pipeline ${spec.name}: ${field}.passwordEnv names ${name}, but the worker's environment has no ${name}`,
+      `pipeline ${spec.name}: ${field} names ${name}, but the worker's environment has no ${name}`,
       `export ${name}=... in the environment of the process running the worker (ducktail worker / ducktail dev)`,
     );
   }

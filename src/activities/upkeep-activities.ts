@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { lakePassword } from '../composition.js';
+import { lakeSecrets } from '../composition.js';
 import { runLakeUpkeep } from '../destinations/ducklake/ducklake-upkeep.js';
 import { DuckLakeSession } from '../destinations/ducklake/ducklake-session.js';
 import { ConfigError } from '../errors.js';
@@ -23,8 +23,7 @@ export function createUpkeepActivities({ logger }: { logger: Logger }): UpkeepAc
         const ctx = Context.current();
         let step = 'attach';
         const beat = setInterval(() => ctx.heartbeat({ step }), HEARTBEAT_MS);
-        const password = lakePassword(spec);
-        const session = await DuckLakeSession.open({ destination, ...(password === undefined ? {} : { password }) });
+        const session = await DuckLakeSession.open({ destination, ...lakeSecrets(spec) });
         try {
           const report = await retryLakeConflicts(
             () => runLakeUpkeep(session, settings, (s) => {

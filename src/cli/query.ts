@@ -3,7 +3,7 @@ import type { Json } from '@duckdb/node-api';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
 import type { DucktailConfig } from '../config/load-config.js';
-import { lakePassword } from '../composition.js';
+import { lakeSecrets } from '../composition.js';
 import { snapshotAsOf } from '../destinations/ducklake/ducklake-as-of.js';
 import { POSITION_FORMS, parseUserPosition } from '../destinations/ducklake/ducklake-positions.js';
 import { DuckLakeSession } from '../destinations/ducklake/ducklake-session.js';
@@ -95,8 +95,7 @@ function parseAsOf(spec: PipelineSpec, opts: QueryOptions): AsOf {
  * it, attached at that version, so every table (unqualified names included) reads as of it.
  */
 async function queryLake(spec: PipelineSpec, destination: DuckLakeDestinationSpec, sql: string, asOf: AsOf): Promise<QueryTable> {
-  const password = lakePassword(spec);
-  const target = { destination, readOnly: true, ...(password === undefined ? {} : { password }) };
+  const target = { destination, readOnly: true, ...lakeSecrets(spec) };
   let snapshotVersion: number | undefined;
   if (asOf !== null) {
     if ('snapshot' in asOf) snapshotVersion = asOf.snapshot;

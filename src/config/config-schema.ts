@@ -70,6 +70,36 @@ const upkeepSchema = z.strictObject({
     .default(DEFAULT_LAKE_UPKEEP.keepFiles),
 });
 
+const envVariable = (holding: string, example: string) =>
+  z
+    .string({ error: `name the environment variable holding ${holding}, e.g. ${example}` })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `name an environment variable, e.g. ${example}`);
+
+const inlineKey = (field: string, example: string) =>
+  z
+    .never({ error: `keys never go in ducktail.yaml; export it in the worker environment and set destination.storage.${field}: NAME_OF_THAT_VARIABLE (e.g. ${example})` })
+    .optional();
+
+/** An S3-compatible store for the lake's data files: only the names of the variables holding its keys. */
+const storageSchema = z.strictObject({
+  kind: z.literal('s3', { error: 'destination.storage.kind is s3 (AWS S3, MinIO, R2, or GCS through its S3-compatible endpoint)' }),
+  region: z.string().min(1).optional(),
+  endpoint: z
+    .string()
+    .regex(/^[^\s/:]+(:\d{1,5})?$/, 'give the endpoint as host or host:port, without http:// (e.g. 127.0.0.1:9000; set useSsl: false for plain http)')
+    .optional(),
+  urlStyle: z.enum(['path', 'vhost'], { error: 'urlStyle is path (endpoint/bucket/key, e.g. MinIO) or vhost (bucket.endpoint/key)' }).optional(),
+  useSsl: z.boolean().optional(),
+  keyIdEnv: envVariable('the access key id', 'AWS_ACCESS_KEY_ID'),
+  secretEnv: envVariable('the secret key', 'AWS_SECRET_ACCESS_KEY'),
+  sessionTokenEnv: envVariable('a session token', 'AWS_SESSION_TOKEN').optional(),
+  keyId: inlineKey('keyIdEnv', 'AWS_ACCESS_KEY_ID'),
+  secret: inlineKey('secretEnv', 'AWS_SECRET_ACCESS_KEY'),
+  sessionToken: inlineKey('sessionTokenEnv', 'AWS_SESSION_TOKEN'),
+  accessKeyId: inlineKey('keyIdEnv', 'AWS_ACCESS_KEY_ID'),
+  secretAccessKey: inlineKey('secretEnv', 'AWS_SECRET_ACCESS_KEY'),
+});
+
 /** Catalogs Ducktail can reach: PostgreSQL (through DuckDB's postgres extension). */
 const LAKE_CATALOG = /^postgres:/;
 
@@ -86,6 +116,10 @@ const ducklakeDestinationSchema = z.strictObject({
   upkeep: z
     .union([z.literal(false), upkeepSchema], { error: 'destination.upkeep is false (no upkeep) or { every, keepSnapshots, keepFiles }' })
     .default(DEFAULT_LAKE_UPKEEP),
+  storage: storageSchema.optional(),
+}).refine((d) => d.storage === undefined || /^s3:\/\/[^/]+/i.test(d.dataPath), {
+  path: ['storage'],
+  error: 'destination.storage is for data files on S3-compatible storage: write dataPath as s3://bucket/path/, or remove storage',
 });
 
 /** `kind` defaults to duckdb, so configs written before lakes existed keep their meaning. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, InvalidSpecError } from '../errors.js';
-import type { DestinationSpec, PipelineSpec } from '../model/pipeline-spec.js';
+import type { DestinationSpec, LakeStorageSpec, PipelineSpec } from '../model/pipeline-spec.js';
 import { configSchema, pipelineSchema, type ParsedPipeline } from './config-schema.js';
 import { applySourceUrl } from './source-url.js';
 
@@ -85,8 +85,15 @@ function resolvePipeline(p: ParsedPipeline, baseDir: string): PipelineSpec {
 /** Local paths become absolute (from the config's directory); a DuckDB file's spec keeps its old shape, `{ path }`. */
 function resolveDestination(d: ParsedPipeline['destination'], baseDir: string): DestinationSpec {
   if (d.kind === 'duckdb') return { path: path.resolve(baseDir, d.path) };
-  const { password, ...lake } = d;
-  return { ...lake, dataPath: URL_LIKE.test(lake.dataPath) ? lake.dataPath : path.resolve(baseDir, lake.dataPath) };
+  const { password, storage, ...lake } = d;
+  const dataPath = URL_LIKE.test(lake.dataPath) ? lake.dataPath : path.resolve(baseDir, lake.dataPath);
+  return { ...lake, dataPath, ...(storage === undefined ? {} : { storage: resolveStorage(storage) }) };
+}
+
+/** The storage block as the spec keeps it: the settings and the names of the key variables. */
+function resolveStorage(storage: NonNullable<Extract<ParsedPipeline['destination'], { kind: 'ducklake' }>['storage']>): LakeStorageSpec {
+  const { keyId, secret, sessionToken, accessKeyId, secretAccessKey, ...spec } = storage;
+  return spec;
 }
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;

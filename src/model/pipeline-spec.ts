@@ -1,6 +1,7 @@
 /**
  * A pipeline as plain JSON: the workflow's input. Complete (defaults resolved) and free of
- * secrets: passwords are read by the worker from the environment variable `passwordEnv` names.
+ * secrets: passwords and storage keys are read by the worker from the environment variables
+ * `passwordEnv` (and a lake's `storage.keyIdEnv`, `secretEnv`, `sessionTokenEnv`) name.
  */
 export interface PipelineSpec {
   name: string;
@@ -65,6 +66,30 @@ export interface DuckLakeDestinationSpec {
   passwordEnv?: string;
   /** Compaction, snapshot expiry and file cleanup on a Temporal Schedule; false: none. Absent in specs of older versions (defaults apply, see `upkeepSettings`). */
   upkeep?: LakeUpkeepSpec | false;
+  /** How to reach an `s3://` dataPath (endpoint, region, the names of the credential variables); absent: DuckDB's own settings and secrets. */
+  storage?: LakeStorageSpec;
+}
+
+/**
+ * An S3-compatible object store for a lake's data files (AWS S3, MinIO, Cloudflare R2, GCS's
+ * interoperability endpoint). Only the names of environment variables: the worker reads the keys.
+ */
+export interface LakeStorageSpec {
+  kind: 's3';
+  /** e.g. `us-east-1` (DuckDB's default when absent). */
+  region?: string;
+  /** `host[:port]` of a store other than AWS S3, e.g. `minio:9000` or `storage.googleapis.com`. */
+  endpoint?: string;
+  /** `path` (`endpoint/bucket/key`, MinIO) or `vhost` (`bucket.endpoint/key`, DuckDB's default). */
+  urlStyle?: 'path' | 'vhost';
+  /** False for a plain-http endpoint (DuckDB's default: true). */
+  useSsl?: boolean;
+  /** Name of the worker environment variable holding the access key id. */
+  keyIdEnv: string;
+  /** Name of the worker environment variable holding the secret access key. */
+  secretEnv: string;
+  /** Name of the worker environment variable holding a session token (temporary credentials). */
+  sessionTokenEnv?: string;
 }
 
 /** Lake upkeep: how often it runs and what it keeps (intervals such as `1h`, `7d`). */

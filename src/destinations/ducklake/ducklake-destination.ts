@@ -3,7 +3,7 @@ import type { DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
 import { DuckDBDestination } from '../duckdb/duckdb-destination.js';
 import { recordCommitPosition } from './ducklake-commit-info.js';
 import { ducklakeColumnDdl } from './ducklake-ddl.js';
-import { DuckLakeSession } from './ducklake-session.js';
+import { DuckLakeSession, type LakeSecrets } from './ducklake-session.js';
 
 const shared = new Map<string, Promise<DuckDBDestination>>();
 
@@ -17,7 +17,7 @@ const shared = new Map<string, Promise<DuckDBDestination>>();
  */
 export function openDuckLakeDestination(
   destination: DuckLakeDestinationSpec,
-  password: string | undefined,
+  secrets: LakeSecrets | undefined,
   logger: Logger = processLogger,
 ): Promise<DuckDBDestination> {
   const key = JSON.stringify([destination.catalog, destination.dataPath]);
@@ -26,7 +26,7 @@ export function openDuckLakeDestination(
   const forget = (): void => {
     if (shared.get(key) === opening) shared.delete(key);
   };
-  const opening = DuckLakeSession.open({ destination, ...(password === undefined ? {} : { password }) }).then(
+  const opening = DuckLakeSession.open({ destination, ...secrets }).then(
     (session) => new DuckDBDestination(session, forget, logger, { component: 'ducklake', ddl: ducklakeColumnDdl, beforeCommit: recordCommitPosition }),
   );
   shared.set(key, opening);

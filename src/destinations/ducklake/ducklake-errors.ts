@@ -1,14 +1,19 @@
 import { DestinationError, DucktailError, LakeCommitConflictError } from '../../errors.js';
 
+/** A secret (or several: catalog password, storage secret) errors must not show. */
+export type Secrets = string | readonly string[] | undefined;
+
 /**
  * Hides a libpq `password=…` in text DuckDB may echo (an error naming the connection string, as
- * written or inside a SQL literal), and every spelling of `secret` when it is known.
+ * written or inside a SQL literal), and every spelling of each secret when it is known (as
+ * written, inside a SQL literal, libpq-quoted, and both).
  */
-export function redactPassword(text: string, secret?: string): string {
+export function redactPassword(text: string, secrets?: Secrets): string {
   let out = text.replace(/password\s*=\s*(''(?:[^']|''(?!\s|$))*''|'(?:[^'\\]|\\.)*'|\S+)/gi, 'password=***');
-  if (secret !== undefined && secret.length > 0) {
+  for (const secret of typeof secrets === 'string' ? [secrets] : (secrets ?? [])) {
+    if (secret.length === 0) continue;
     const escaped = secret.replace(/[\\']/g, (c) => `\\${c}`);
-    for (const spelling of [escaped.replaceAll("'", "''"), escaped, secret]) out = out.split(spelling).join('***');
+    for (const spelling of [escaped.replaceAll("'", "''"), escaped, secret.replaceAll("'", "''"), secret]) out = out.split(spelling).join('***');
   }
   return out;
 }
@@ -22,7 +27,7 @@ export function isCommitConflict(err: unknown): boolean {
  * An error from a statement on the lake: a commit conflict becomes the retryable
  * `LakeCommitConflictError`; any other keeps its message, with a password it may echo hidden.
  */
-export function lakeError(err: unknown, secret?: string): Error {
+export function lakeError(err: unknown, secret?: Secrets): Error {
   if (err instanceof DucktailError) return err;
   const message = redactPassword(err instanceof Error ? err.message : String(err), secret);
   if (isCommitConflict(err)) {
@@ -39,7 +44,7 @@ export function lakeError(err: unknown, secret?: string): Error {
  * database or refused credentials need a person (non-retryable `DestinationError` with the fix);
  * anything else (e.g. the catalog server not reachable right now) stays retryable.
  */
-export function attachError(lake: string, err: unknown, secret?: string): Error {
+export function attachError(lake: string, err: unknown, secret?: Secrets): Error {
   const cause = lakeError(err, secret);
   if (cause instanceof DucktailError) return cause;
   const detail = cause.message.split('\n')[0] ?? cause.message;
@@ -49,7 +54,7 @@ export function attachError(lake: string, err: unknown, secret?: string): Error 
 
 function attachErrorFix(message: string): string | null {
   if (/extension/i.test(message) && /not found|download|install|could not load|failed to load/i.test(message)) {
-    return "DuckDB's ducklake and postgres extensions are missing: run npm run setup (installs them without internet), or let the worker reach DuckDB's extension repository";
+    return "DuckDB's ducklake and postgres extensions (and httpfs for object storage) are missing: run npm run setup (installs them without internet), or let the worker reach DuckDB's extension repository";
   }
   if (/database "[^"]*" does not exist/i.test(message)) {
     return 'create the catalog database first (e.g. createdb NAME on the catalog server), or fix dbname= in destination.catalog';

@@ -31,12 +31,25 @@ export function lakeInstanceOptions(): Record<string, string> {
   return lakeExtensionsInstalled() ? { extension_directory: LOCAL_EXTENSION_DIR } : {};
 }
 
+/** True when set-up installed the extension `name` for the bundled DuckDB version locally. */
+function installedLocally(name: string, dir: string = LOCAL_EXTENSION_DIR): boolean {
+  const versionDir = path.join(dir, version());
+  return existsSync(versionDir) && readdirSync(versionDir).some((platform) => existsSync(path.join(versionDir, platform, `${name}.duckdb_extension`)));
+}
+
 /**
  * Makes the lake's extensions loadable on `connection`: nothing to do with the local directory;
- * otherwise DuckDB's normal `INSTALL` (downloads once per user and DuckDB version).
+ * otherwise DuckDB's normal `INSTALL` (downloads once per user and DuckDB version). With data
+ * files on object storage, httpfs is installed the same way and loaded.
  */
-export async function prepareLakeExtensions(connection: DuckDBConnection): Promise<void> {
-  if (lakeExtensionsInstalled()) return;
-  await connection.run('INSTALL ducklake');
-  await connection.run('INSTALL postgres');
+export async function prepareLakeExtensions(connection: DuckDBConnection, { remoteData = false }: { remoteData?: boolean } = {}): Promise<void> {
+  const local = lakeExtensionsInstalled();
+  if (!local) {
+    await connection.run('INSTALL ducklake');
+    await connection.run('INSTALL postgres');
+  }
+  if (!remoteData) return;
+  // The local directory is DuckDB's only when it holds the lake's extensions (lakeInstanceOptions).
+  if (!(local && installedLocally('httpfs'))) await connection.run('INSTALL httpfs');
+  await connection.run('LOAD httpfs');
 }

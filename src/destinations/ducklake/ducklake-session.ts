@@ -4,14 +4,21 @@ import type { SqlRunner, SqlSession } from '../duckdb/duckdb-connection.js';
 import { quoteIdent, quoteLiteral } from '../duckdb/duckdb-sql.js';
 import { attachError, lakeError } from './ducklake-errors.js';
 import { lakeInstanceOptions, prepareLakeExtensions } from './ducklake-extensions.js';
+import { createSecretSql, isRemoteDataPath, type StorageKeys } from './ducklake-storage.js';
 
 /** The catalog name a lake is attached under; tables are `lake.<schema>.<table>`. */
 export const LAKE_CATALOG = 'lake';
 
-export interface LakeTarget {
-  destination: DuckLakeDestinationSpec;
+/** What the worker read from its environment to reach a lake; never in specs, logs or errors. */
+export interface LakeSecrets {
   /** The catalog password (from `destination.passwordEnv`), if any. */
   password?: string;
+  /** The object store's keys (from the variables `destination.storage` names), if it has a storage block. */
+  storageKeys?: StorageKeys;
+}
+
+export interface LakeTarget extends LakeSecrets {
+  destination: DuckLakeDestinationSpec;
   /** Attach read-only (queries). */
   readOnly?: boolean;
   /** Attach the lake as of this snapshot (read-only): every table as that commit left it. */
@@ -38,8 +45,13 @@ export class DuckLakeSession implements SqlSession {
   private closed = false;
   private closing: Promise<void> | undefined;
 
+  /** The values errors must not show. */
+  private readonly secrets: string[];
+
   private constructor(private readonly target: LakeTarget) {
     this.path = describeDestination(target.destination);
+    const { password, storageKeys } = target;
+    this.secrets = [password, storageKeys?.secret, storageKeys?.sessionToken].filter((s): s is string => s !== undefined && s.length > 0);
   }
 
   /** A session on the lake, attached now so a lake that cannot be used fails here. */
@@ -54,7 +66,7 @@ export class DuckLakeSession implements SqlSession {
       if (this.closed) throw new Error(`DuckLake session for ${this.path} is closed`);
       const attached = await this.attach();
       try {
-        return await work(runner(attached.connection, this.target.password));
+        return await work(runner(attached.connection, this.secrets));
       } catch (err) {
         if (lostCatalog(err)) this.detach();
         throw err;
@@ -72,7 +84,7 @@ export class DuckLakeSession implements SqlSession {
         const reader = await connection.runAndReadAll(sql);
         return { columns: reader.columnNames(), rows: reader.getRowsJson() };
       } catch (err) {
-        throw lakeError(err, this.target.password);
+        throw lakeError(err, this.secrets);
       }
     });
   }
@@ -111,7 +123,10 @@ export class DuckLakeSession implements SqlSession {
     const instance = await DuckDBInstance.create(':memory:', lakeInstanceOptions());
     try {
       const connection = await instance.connect();
-      await prepareLakeExtensions(connection);
+      const { destination, storageKeys } = this.target;
+      await prepareLakeExtensions(connection, { remoteData: isRemoteDataPath(destination.dataPath) });
+      const secret = createSecretSql(destination, storageKeys);
+      if (secret !== null) await connection.run(secret);
       await connection.run(attachSql(this.target));
       await connection.run(`USE ${quoteIdent(LAKE_CATALOG)}`);
       await connection.run("SET SESSION TimeZone = 'UTC'");
@@ -119,7 +134,7 @@ export class DuckLakeSession implements SqlSession {
       return this.attached;
     } catch (err) {
       instance.closeSync();
-      throw attachError(this.path, err, this.target.password);
+      throw attachError(this.path, err, this.secrets);
     }
   }
 
@@ -171,7 +186,7 @@ function lostCatalog(err: unknown): boolean {
   );
 }
 
-function runner(connection: DuckDBConnection, secret: string | undefined): SqlRunner {
+function runner(connection: DuckDBConnection, secret: readonly string[]): SqlRunner {
   return {
     catalog: LAKE_CATALOG,
     async run(sql, params) {

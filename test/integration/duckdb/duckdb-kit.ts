@@ -6,10 +6,11 @@ import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destin
 import { DuckDBDestination, openDuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
 import { ducklakeColumnDdl } from '../../../src/destinations/ducklake/ducklake-ddl.js';
 import { openDuckLakeDestination } from '../../../src/destinations/ducklake/ducklake-destination.js';
-import { DuckLakeSession } from '../../../src/destinations/ducklake/ducklake-session.js';
+import { DuckLakeSession, type LakeSecrets } from '../../../src/destinations/ducklake/ducklake-session.js';
 import type { BatchManifest } from '../../../src/model/batch.js';
 import type { ChangeEvent, RowOp } from '../../../src/model/change-event.js';
 import type { Checkpoint } from '../../../src/model/checkpoint.js';
+import type { LakeStorageSpec } from '../../../src/model/pipeline-spec.js';
 import type { ColumnSchema, TableSchema } from '../../../src/model/table-schema.js';
 import { readManifest } from '../../../src/staging/spool-reader.js';
 import { SpoolWriter } from '../../../src/staging/spool-writer.js';
@@ -26,10 +27,18 @@ export type Step =
 
 export const PIPELINE = 'p1';
 
-/** The lake behind a harness, and a read-only session on it for the test's queries. */
+/** The lake behind a harness, the secrets it is reached with, and a read-only session on it for the test's queries. */
 interface LakeSide {
   lake: TestLake;
+  secrets: LakeSecrets;
   reader: DuckLakeSession | null;
+}
+
+/** Where a test lake keeps its data files: the temp dir by default, or object storage. */
+export interface LakeOptions {
+  dataPath?: string;
+  storage?: LakeStorageSpec;
+  secrets?: LakeSecrets;
 }
 
 /** A DuckDB file (or a DuckLake) in a fresh temp dir, with the pipeline's checkpoint initialised. */
@@ -53,12 +62,14 @@ export class Harness {
     return harness;
   }
 
-  /** A DuckLake (catalog: a fresh PostgreSQL database; data files in the temp dir); queries see its tables unqualified. */
-  static async openLake(): Promise<Harness> {
+  /** A DuckLake (catalog: a fresh PostgreSQL database; data files in the temp dir unless `options` say where); queries see its tables unqualified. */
+  static async openLake(options: LakeOptions = {}): Promise<Harness> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ducktail-ducklake-'));
-    const lake = await createTestLake(path.join(dir, 'data'));
-    const dest = await openDuckLakeDestination(lake.destination, undefined);
-    const harness = new Harness(dir, dest, PIPELINE, { lake, reader: null });
+    const lake = await createTestLake(options.dataPath ?? path.join(dir, 'data'));
+    if (options.storage !== undefined) lake.destination.storage = options.storage;
+    const secrets = options.secrets ?? {};
+    const dest = await openDuckLakeDestination(lake.destination, secrets);
+    const harness = new Harness(dir, dest, PIPELINE, { lake, secrets, reader: null });
     await dest.initCheckpoint(PIPELINE, harness.checkpoint);
     return harness;
   }
@@ -116,7 +127,7 @@ export class Harness {
    * yourself; `close()` of this harness drops the lake.
    */
   async asPipelineOnAnotherWriter(pipeline: string): Promise<Harness> {
-    const session = await DuckLakeSession.open({ destination: this.lake.destination });
+    const session = await DuckLakeSession.open({ destination: this.lake.destination, ...this.lakeSide?.secrets });
     const dest = new DuckDBDestination(session, () => undefined, undefined, { component: 'ducklake', ddl: ducklakeColumnDdl });
     const other = new Harness(this.dir, dest, pipeline, this.lakeSide);
     await dest.initCheckpoint(pipeline, other.checkpoint);
@@ -129,7 +140,7 @@ export class Harness {
       await this.query(sql);
       return;
     }
-    const writer = await DuckLakeSession.open({ destination: this.lakeSide.lake.destination });
+    const writer = await DuckLakeSession.open({ destination: this.lakeSide.lake.destination, ...this.lakeSide.secrets });
     try {
       await writer.exclusive((db) => db.run(sql));
     } finally {
@@ -140,7 +151,7 @@ export class Harness {
   /** Rows of `sql`, read on a second connection to the same file (committed data only). */
   async query(sql: string): Promise<Record<string, Json>[]> {
     if (this.lakeSide !== null) {
-      this.lakeSide.reader ??= await DuckLakeSession.open({ destination: this.lakeSide.lake.destination, readOnly: true });
+      this.lakeSide.reader ??= await DuckLakeSession.open({ destination: this.lakeSide.lake.destination, ...this.lakeSide.secrets, readOnly: true });
       return this.lakeSide.reader.exclusive((db) => db.rows(sql));
     }
     const instance = await DuckDBInstance.fromCache(this.dest.path);
