@@ -1,6 +1,6 @@
 import type { DuckDBValue, Json } from '@duckdb/node-api';
 import type { SqlRunner } from '../destinations/duckdb/duckdb-connection.js';
-import { DuckLakeSession, LAKE_CATALOG } from '../destinations/ducklake/ducklake-session.js';
+import { DuckLakeSession, LAKE_CATALOG, type LakeSecrets } from '../destinations/ducklake/ducklake-session.js';
 import { describeDestination, type DuckLakeDestinationSpec } from '../model/pipeline-spec.js';
 import { pinnedCopy, type CopyReader, type PinnedCopy } from './copy-reader.js';
 
@@ -18,8 +18,8 @@ export class LakeReader implements CopyReader {
   }
 
   /** Attaches the lake read-only now, so a lake that cannot be read fails here. */
-  static async open(destination: DuckLakeDestinationSpec, password: string | undefined): Promise<LakeReader> {
-    const session = await DuckLakeSession.open({ destination, readOnly: true, ...(password === undefined ? {} : { password }) });
+  static async open(destination: DuckLakeDestinationSpec, secrets: LakeSecrets): Promise<LakeReader> {
+    const session = await DuckLakeSession.open({ destination, readOnly: true, ...secrets });
     return new LakeReader(session, destination);
   }
 

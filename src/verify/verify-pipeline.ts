@@ -1,4 +1,4 @@
-import { createConnectors, lakePassword } from '../composition.js';
+import { createConnectors, lakeSecrets } from '../composition.js';
 import { TableNotFoundError } from '../errors.js';
 import { logger as processLogger, type Logger } from '../logger.js';
 import { isLake, type PipelineSpec } from '../model/pipeline-spec.js';
@@ -118,7 +118,7 @@ async function verifyTables(
 /** The pipeline's copy, read-only: its DuckDB file (which must exist) or its lake. */
 async function openCopy(spec: PipelineSpec, env: NodeJS.ProcessEnv, duckdb: DuckReaderOptions | undefined): Promise<CopyReader> {
   const destination = spec.destination;
-  if (isLake(destination)) return LakeReader.open(destination, lakePassword(spec, env));
+  if (isLake(destination)) return LakeReader.open(destination, lakeSecrets(spec, env));
   const reader = new DuckReader(destination.path, duckdb);
   await reader.checkExists();
   return reader;

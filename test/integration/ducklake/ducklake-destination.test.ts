@@ -337,7 +337,7 @@ describe('ducktail verify compares a lake with its source (read-only, by key ran
   });
 
   test('the lake reader: one snapshot per withCopy (a commit meanwhile is not seen), the newest in the next', async () => {
-    const reader = await LakeReader.open(h.lake.destination, undefined);
+    const reader = await LakeReader.open(h.lake.destination, {});
     try {
       const qty = "SELECT qty FROM shop.items WHERE id = 5";
       const seen = await reader.withCopy(async (copy) => {
