@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
@@ -54,6 +54,7 @@ describe('a reader holding a long query on a DuckLake (worker process, real Post
   let server: DevServer;
   let pgc: pg.Client;
   let lake: TestLake;
+  let dir: string | undefined;
   let worker: WorkerProcess | undefined;
   let held: DuckLakeSession | undefined;
 
@@ -64,7 +65,8 @@ describe('a reader holding a long query on a DuckLake (worker process, real Post
     await pgc.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
     await pgc.query(`CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, v int NOT NULL)`);
     await pgc.query(`INSERT INTO ${SCHEMA}.items SELECT g, g % 10 FROM generate_series(1, ${ROWS}) g`);
-    lake = await createTestLake(path.join(await tempDir('ducktail-lake-readers'), 'data'));
+    dir = await tempDir('ducktail-lake-readers');
+    lake = await createTestLake(path.join(dir, 'data'));
     server = await testServer();
   });
 
@@ -78,6 +80,7 @@ describe('a reader holding a long query on a DuckLake (worker process, real Post
       await pgc.end();
     }
     await lake?.drop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   /** What `ducktail query --pipeline NAME` prints, as JSON: a fresh read-only attach of the lake, closed after the query. */
@@ -103,7 +106,8 @@ describe('a reader holding a long query on a DuckLake (worker process, real Post
     const [spec] = config.pipelines;
     assert.ok(spec);
     const client = server.env.client;
-    worker = new WorkerProcess(configFile, server.address);
+    // The worker stages batches under its TMPDIR: this test's directory, removed afterwards.
+    worker = new WorkerProcess(configFile, server.address, [], { TMPDIR: dir });
     await startPipelineWorkflow(client, TQ, spec);
     await waitForStatus(client, PIPELINE, 'snapshot copied, streaming', (s) => s.phase === 'streaming' && s.checkpoint !== null, 90_000);
     const initial = await sourceRows();
