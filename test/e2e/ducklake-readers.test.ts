@@ -19,7 +19,8 @@ import { WorkerProcess } from '../helpers/worker-process.js';
 
 const DB = 'ducktail_e2e';
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-const SLOT = `ducktail_e2e_lr_${RUN}`;
+/** Not `ducktail_e2e_…`: tests that run at the same time drop every slot with that prefix. */
+const SLOT = `ducktail_lakereaders_${RUN}`;
 const SCHEMA = `e2e_lr_${RUN}`;
 const PIPELINE = `e2e_lr_${RUN}`;
 const TQ = `e2e-lake-readers-${RUN}`;
