@@ -16,12 +16,17 @@ export interface ProcessMemory {
   hwmMb: number;
 }
 
+/** What a wait on a pipeline checks between polls: that the worker (or workers) serving it still run. */
+export interface Liveness {
+  assertRunning(): Promise<void>;
+}
+
 /**
  * `ducktail worker` in its own process (the built CLI, as users run it), so its
  * memory is the worker's alone. It logs at debug level into `logFile`, whose per-batch capture
  * and load lines tell where the time goes (see `readBatchTimings`).
  */
-export class WorkerProcess {
+export class WorkerProcess implements Liveness {
   private readonly child: ChildProcess;
   private readonly log: WriteStream;
   private readonly exited: Promise<void>;
@@ -126,6 +131,29 @@ export class WorkerProcess {
   }
 }
 
+/** Several worker processes on one task queue: running while every one of them runs. */
+export class WorkerGroup implements Liveness {
+  constructor(readonly workers: WorkerProcess[]) {}
+
+  /** Starts `count` workers at once; if one fails to start, the others are killed. */
+  static async start(count: number, start: () => Promise<WorkerProcess>): Promise<WorkerGroup> {
+    const started = await Promise.allSettled(Array.from({ length: count }, start));
+    const failed = started.find((r) => r.status === 'rejected');
+    const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (failed === undefined) return new WorkerGroup(workers);
+    for (const w of workers) await w.kill();
+    throw failed.reason;
+  }
+
+  async assertRunning(): Promise<void> {
+    for (const w of this.workers) await w.assertRunning();
+  }
+
+  async kill(): Promise<void> {
+    for (const w of this.workers) await w.kill();
+  }
+}
+
 /** Seconds the worker spent in capture and in load activities between `from` and `to` (epoch ms), from its debug log. */
 export async function readBatchTimings(logFile: string, from: number, to: number): Promise<{ captureSeconds: number; loadSeconds: number }> {
   let capture = 0;
@@ -143,4 +171,19 @@ export async function readBatchTimings(logFile: string, from: number, to: number
     else if (entry.msg === 'load committed') load += entry.ms;
   }
   return { captureSeconds: capture / 1000, loadSeconds: load / 1000 };
+}
+
+/** The pipelines whose loads committed in this worker between `from` and `to` (epoch ms), from its debug log. */
+export async function readLoadedPipelines(logFile: string, from: number, to: number): Promise<Set<string>> {
+  const pipelines = new Set<string>();
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!line.includes('"load committed"')) continue;
+    try {
+      const entry = JSON.parse(line) as { time?: number; pipeline?: string };
+      if (entry.time !== undefined && entry.time >= from && entry.time <= to && entry.pipeline !== undefined) pipelines.add(entry.pipeline);
+    } catch {
+      continue;
+    }
+  }
+  return pipelines;
 }
