@@ -3,7 +3,7 @@ import type { PipelineStatus } from '../src/temporal/pipeline-contract.js';
 import { breakDownHistory, mergeBreakdowns, type HistoryBreakdown } from './history-breakdown.js';
 import { eventBytes, type HistoryMark } from './history.js';
 import type { BenchPipeline } from './pipeline.js';
-import { readBatchTimings, readLoadedPipelines, type WorkerGroup, type WorkerProcess } from './worker-process.js';
+import { readBatchTimings, readLakeLog, type WorkerGroup, type WorkerProcess } from './worker-process.js';
 
 /** What the worker did in a measured part. */
 export interface Measured {
@@ -77,6 +77,8 @@ export interface MeasuredAll extends Measured {
   peakRssMbPerWorker: number[];
   /** How many of the pipelines each worker loaded batches of (a pipeline taken over mid-way counts for both). */
   pipelinesPerWorker: number[];
+  /** Lake commits lost to a concurrent commit (and applied again), all workers together. */
+  lakeConflicts: number;
 }
 
 /**
@@ -99,7 +101,7 @@ export async function measureAll(input: MeasureAllInput): Promise<MeasuredAll> {
   const peaks = await Promise.all(workers.workers.map(async (w) => (await w.memory()).hwmMb));
   const histories = await Promise.all(pipelines.map((p, i) => p.historyEventsSince(marks[i] ?? { runId: p.firstRunId(), eventId: 0 })));
   const timings = await Promise.all(workers.workers.map((w) => readBatchTimings(w.logFile, started, ended)));
-  const loaded = await Promise.all(workers.workers.map((w) => readLoadedPipelines(w.logFile, started, ended)));
+  const lake = await Promise.all(workers.workers.map((w) => readLakeLog(w.logFile, started, ended)));
   return {
     seconds,
     batches: after.reduce((n, s, i) => n + s.batches - (before[i]?.batches ?? 0), 0),
@@ -110,6 +112,7 @@ export async function measureAll(input: MeasureAllInput): Promise<MeasuredAll> {
     captureSeconds: timings.reduce((n, t) => n + t.captureSeconds, 0),
     loadSeconds: timings.reduce((n, t) => n + t.loadSeconds, 0),
     peakRssMbPerWorker: peaks,
-    pipelinesPerWorker: loaded.map((set) => set.size),
+    pipelinesPerWorker: lake.map((l) => l.pipelines.size),
+    lakeConflicts: lake.reduce((n, l) => n + l.conflicts, 0),
   };
 }

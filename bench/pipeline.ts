@@ -127,8 +127,8 @@ export class BenchPipeline<S extends PipelineSpec = DuckDBPipelineSpec> {
   }
 
   /** Ends the workflow at once (a graceful cancel would wait for the capture in flight). */
-  async terminate(): Promise<void> {
-    await this.handle.terminate('benchmark measured');
+  async terminate(reason = 'benchmark measured'): Promise<void> {
+    await this.handle.terminate(reason);
   }
 
   private async describeStall(s: PipelineStatus): Promise<string> {

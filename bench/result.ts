@@ -40,10 +40,11 @@ export interface BenchResult {
   /** pg-steady: the probe's opens of the DuckDB file, and those refused by the worker's lock. */
   probeOpens?: number;
   refusedOpens?: number;
-  /** lake-workers: the worker processes serving the pipelines, each one's peak RSS, and how many pipelines each loaded. */
+  /** lake-workers: the worker processes serving the pipelines, each one's peak RSS, how many pipelines each loaded, lake commits lost to a concurrent one. */
   workers?: number;
   peakRssMbPerWorker?: number[];
   pipelinesPerWorker?: number[];
+  lakeConflicts?: number;
 }
 
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));

@@ -173,17 +173,27 @@ export async function readBatchTimings(logFile: string, from: number, to: number
   return { captureSeconds: capture / 1000, loadSeconds: load / 1000 };
 }
 
-/** The pipelines whose loads committed in this worker between `from` and `to` (epoch ms), from its debug log. */
-export async function readLoadedPipelines(logFile: string, from: number, to: number): Promise<Set<string>> {
-  const pipelines = new Set<string>();
+/** What a worker's debug log says of the lake between `from` and `to` (epoch ms). */
+export interface LakeLog {
+  /** The pipelines whose loads committed in this worker. */
+  pipelines: Set<string>;
+  /** Lake commits lost to a concurrent one (the load applied the batch again). */
+  conflicts: number;
+}
+
+export async function readLakeLog(logFile: string, from: number, to: number): Promise<LakeLog> {
+  const log: LakeLog = { pipelines: new Set(), conflicts: 0 };
   for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
-    if (!line.includes('"load committed"')) continue;
+    if (!line.startsWith('{')) continue;
+    let entry: { time?: number; msg?: string; pipeline?: string };
     try {
-      const entry = JSON.parse(line) as { time?: number; pipeline?: string };
-      if (entry.time !== undefined && entry.time >= from && entry.time <= to && entry.pipeline !== undefined) pipelines.add(entry.pipeline);
+      entry = JSON.parse(line) as typeof entry;
     } catch {
       continue;
     }
+    if (entry.time === undefined || entry.time < from || entry.time > to) continue;
+    if (entry.msg === 'load committed' && entry.pipeline !== undefined) log.pipelines.add(entry.pipeline);
+    else if (entry.msg?.startsWith('lake commit conflict') === true) log.conflicts++;
   }
-  return pipelines;
+  return log;
 }
