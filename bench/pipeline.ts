@@ -70,9 +70,9 @@ export class BenchPipeline<S extends PipelineSpec = DuckDBPipelineSpec> {
     return this.startWorkerLogging(`worker-${++this.workers}.log`);
   }
 
-  /** A fresh `ducktail worker` process for this pipeline's config, logging to `logName` next to it. */
-  startWorkerLogging(logName: string): Promise<WorkerProcess> {
-    return WorkerProcess.start(this.configFile, this.address, path.join(path.dirname(this.configFile), logName));
+  /** A fresh `ducktail worker` process for this pipeline's config, logging to `logName` next to it, with `env` added to its environment. */
+  startWorkerLogging(logName: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    return WorkerProcess.start(this.configFile, this.address, path.join(path.dirname(this.configFile), logName), env);
   }
 
   async start(): Promise<void> {

@@ -32,10 +32,10 @@ export class WorkerProcess implements Liveness {
   private readonly exited: Promise<void>;
   private exitCode: number | null | undefined;
 
-  private constructor(configFile: string, address: string, readonly logFile: string) {
+  private constructor(configFile: string, address: string, readonly logFile: string, env: NodeJS.ProcessEnv) {
     this.log = createWriteStream(logFile, { flags: 'a' });
     this.child = spawn(process.execPath, [CLI, '--config', configFile, '--address', address, 'worker'], {
-      env: { ...process.env, DUCKTAIL_LOG_LEVEL: 'debug' },
+      env: { ...process.env, ...env, DUCKTAIL_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(this.log, { end: false });
@@ -45,9 +45,9 @@ export class WorkerProcess implements Liveness {
     });
   }
 
-  /** Spawns a worker and resolves once it polls its task queue. */
-  static async start(configFile: string, address: string, logFile: string): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(configFile, address, logFile);
+  /** Spawns a worker (with `env` added to the bench's environment) and resolves once it polls its task queue. */
+  static async start(configFile: string, address: string, logFile: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(configFile, address, logFile, env);
     await worker.ready();
     return worker;
   }

@@ -85,8 +85,10 @@ async function drainLake(ctx: BenchContext, workers: number): Promise<BenchResul
     if (first === undefined) throw new Error(`${configFile} holds no pipeline`);
 
     ctx.say(`${name}: ${workers} worker(s) start ${lakePipelines} pipelines into one lake, then pause them`);
+    // The workers share a temp directory, as on one host; there they stage lake batches.
+    const tmp = await ctx.dir(`lake-workers-${workers}/tmp`);
     let n = 0;
-    group = await WorkerGroup.start(workers, () => first.startWorkerLogging(`worker-${++n}.log`));
+    group = await WorkerGroup.start(workers, () => first.startWorkerLogging(`worker-${++n}.log`, { TMPDIR: tmp }));
     for (const p of pipelines) await p.start();
     const running = group;
     await evenOut(ctx, pipelines, running);
