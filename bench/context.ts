@@ -19,10 +19,13 @@ export interface Sizes {
   /** How long pg-steady offers each rate. */
   steadySeconds: number;
   steadyRates: number[];
+  /** lake-workers: lake pipelines writing one lake, and the changes of all their backlogs together. */
+  lakePipelines: number;
+  lakeChanges: number;
 }
 
-export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, wideTables: 200, wideRows: 2_000, bigTxn: 1_000_000, steadySeconds: 30, steadyRates: [1_000, 10_000] };
-export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, wideTables: 200, wideRows: 150, bigTxn: 100_000, steadySeconds: 8, steadyRates: [1_000, 10_000] };
+export const FULL_SIZES: Sizes = { changes: 900_000, rows: 500_000, wideTables: 200, wideRows: 2_000, bigTxn: 1_000_000, steadySeconds: 30, steadyRates: [1_000, 10_000], lakePipelines: 4, lakeChanges: 400_000 };
+export const QUICK_SIZES: Sizes = { changes: 30_000, rows: 30_000, wideTables: 200, wideRows: 150, bigTxn: 100_000, steadySeconds: 8, steadyRates: [1_000, 10_000], lakePipelines: 4, lakeChanges: 20_000 };
 
 /** What every scenario gets: the Temporal dev server of the run, the sizes, and a scratch directory. */
 export class BenchContext {
@@ -43,9 +46,14 @@ export class BenchContext {
 
   /** A pipeline with its own directory (ducktail.yaml, DuckDB file, worker logs) under the run's scratch directory. */
   async pipeline(config: BenchPipelineConfig): Promise<BenchPipeline> {
-    const dir = path.join(this.root, config.name);
+    return BenchPipeline.create(this.client, this.server.address, await this.dir(config.name), config);
+  }
+
+  /** A directory `name` under the run's scratch directory (created). */
+  async dir(name: string): Promise<string> {
+    const dir = path.join(this.root, name);
     await mkdir(dir, { recursive: true });
-    return BenchPipeline.create(this.client, this.server.address, dir, config);
+    return dir;
   }
 }
 

@@ -1,8 +1,9 @@
+import type { PipelineSpec } from '../src/model/pipeline-spec.js';
 import type { BenchContext } from './context.js';
 import type { Floor } from './floors.js';
 import { measure, type Measured } from './measure.js';
 import type { BenchPipeline, BenchPipelineConfig } from './pipeline.js';
-import type { WorkerProcess } from './worker-process.js';
+import type { Liveness } from './worker-process.js';
 
 export interface BacklogRun {
   ctx: BenchContext;
@@ -60,7 +61,7 @@ export async function drainBacklog(run: BacklogRun): Promise<Measured & { floor:
  * soon as the pipeline is prepared (it is then snapshotting, for some 50 ms); if it lands before
  * the snapshot is done, the pipeline is resumed until it is.
  */
-async function pauseOnceSnapshotted(pipeline: BenchPipeline, worker: WorkerProcess): Promise<void> {
+export async function pauseOnceSnapshotted(pipeline: BenchPipeline<PipelineSpec>, worker: Liveness): Promise<void> {
   await pipeline.until(worker, 'the pipeline prepared', (s) => s.checkpoint !== null, 10);
   let paused = await pipeline.pause(worker);
   while (paused.checkpoint?.snapshot !== undefined) {

@@ -147,3 +147,22 @@ export function breakDownHistory(events: HistoryEvent[]): HistoryBreakdown {
   const max = cycles.reduce((a, b) => (b.total > a.total ? b : a), emptyParts());
   return { cycles: cycles.length, meanCycleBytes: mean.total, maxCycleBytes: max.total, otherBytes, cycleBytes: cycles.map((c) => c.total), mean, max };
 }
+
+/** The breakdowns of several workflows' histories (pipelines measured together) as one: all their cycles. */
+export function mergeBreakdowns(parts: HistoryBreakdown[]): HistoryBreakdown {
+  const cycles = parts.reduce((n, b) => n + b.cycles, 0);
+  const mean = emptyParts();
+  const keys = Object.keys(mean) as (keyof CycleParts)[];
+  for (const b of parts) for (const key of keys) mean[key] += cycles === 0 ? 0 : (b.mean[key] * b.cycles) / cycles;
+  for (const key of keys) mean[key] = Math.round(mean[key]);
+  const max = parts.reduce((a, b) => (b.max.total > a.total ? b.max : a), emptyParts());
+  return {
+    cycles,
+    meanCycleBytes: mean.total,
+    maxCycleBytes: max.total,
+    otherBytes: parts.reduce((n, b) => n + b.otherBytes, 0),
+    cycleBytes: parts.flatMap((b) => b.cycleBytes),
+    mean,
+    max,
+  };
+}

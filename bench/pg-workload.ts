@@ -139,3 +139,17 @@ export async function createFloorSlot(client: pg.Client): Promise<{ slot: string
   await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [FLOOR_SLOT]);
   return { slot: FLOOR_SLOT, drop: () => dropPgBenchReplication(client, FLOOR_SLOT) };
 }
+
+/**
+ * Waits until no walsender holds any of `slots`: a worker lets go of a paused pipeline's stream
+ * 10 s after its last capture, and a backlog written while it still reads would be read ahead.
+ */
+export async function untilSlotsIdle(client: pg.Client, slots: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await client.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = ANY($1) AND active`, [slots]);
+    if (rows.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`slots still read after ${timeoutMs / 1000} s: ${rows.map((r) => r.slot_name).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

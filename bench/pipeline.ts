@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { readStatus } from '../src/cli/status.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { isLake, type DuckDBPipelineSpec } from '../src/model/pipeline-spec.js';
+import { isLake, type DuckDBPipelineSpec, type PipelineSpec } from '../src/model/pipeline-spec.js';
 import {
   pauseSignal,
   pipelineHandle,
@@ -15,7 +15,7 @@ import {
   type PipelineStatus,
 } from '../src/temporal/pipeline-contract.js';
 import { historyEventsSince, historyMark, type HistoryEvent, type HistoryMark } from './history.js';
-import { WorkerProcess } from './worker-process.js';
+import { WorkerProcess, type Liveness } from './worker-process.js';
 
 const POLL_MS = 100;
 /** A pipeline whose event count has not moved for this long is reported as stuck. */
@@ -31,14 +31,15 @@ export interface BenchPipelineConfig {
 /**
  * One pipeline as a user runs it: a ducktail.yaml in `dir` (defaults from src/config), workers
  * started as `ducktail worker` processes, and the workflow driven through the pipeline contract.
+ * `S` is the spec's type: a DuckDB file's by default, any (a lake's) for `fromConfig`.
  */
-export class BenchPipeline {
+export class BenchPipeline<S extends PipelineSpec = DuckDBPipelineSpec> {
   readonly handle: PipelineHandle;
   private workers = 0;
   private startedRunId: string | null = null;
 
   private constructor(
-    readonly spec: DuckDBPipelineSpec,
+    readonly spec: S,
     readonly configFile: string,
     private readonly client: Client,
     private readonly address: string,
@@ -58,10 +59,20 @@ export class BenchPipeline {
     return new BenchPipeline({ ...spec, destination }, configFile, client, address);
   }
 
+  /** Every pipeline of a ducktail.yaml written by the caller (several pipelines on one task queue, say). */
+  static async fromConfig(client: Client, address: string, configFile: string): Promise<BenchPipeline<PipelineSpec>[]> {
+    const { pipelines } = await loadConfig(configFile);
+    return pipelines.map((spec) => new BenchPipeline<PipelineSpec>(spec, configFile, client, address));
+  }
+
   /** A fresh `ducktail worker` process for this pipeline's task queue (logging to a file next to the config). */
   startWorker(): Promise<WorkerProcess> {
-    const log = path.join(path.dirname(this.configFile), `worker-${++this.workers}.log`);
-    return WorkerProcess.start(this.configFile, this.address, log);
+    return this.startWorkerLogging(`worker-${++this.workers}.log`);
+  }
+
+  /** A fresh `ducktail worker` process for this pipeline's config, logging to `logName` next to it, with `env` added to its environment. */
+  startWorkerLogging(logName: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    return WorkerProcess.start(this.configFile, this.address, path.join(path.dirname(this.configFile), logName), env);
   }
 
   async start(): Promise<void> {
@@ -82,7 +93,7 @@ export class BenchPipeline {
   }
 
   /** Polls the status (every `pollMs`) until `ok`; fails on a pipeline error, a dead worker, or no progress for 3 minutes. */
-  async until(worker: WorkerProcess, what: string, ok: (s: PipelineStatus) => boolean, pollMs = POLL_MS): Promise<PipelineStatus> {
+  async until(worker: Liveness, what: string, ok: (s: PipelineStatus) => boolean, pollMs = POLL_MS): Promise<PipelineStatus> {
     let events = -1;
     let movedAt = Date.now();
     for (;;) {
@@ -97,7 +108,7 @@ export class BenchPipeline {
   }
 
   /** Pauses and waits until the workflow is paused (the batch in flight loaded). */
-  async pause(worker: WorkerProcess): Promise<PipelineStatus> {
+  async pause(worker: Liveness): Promise<PipelineStatus> {
     await this.handle.signal(pauseSignal);
     return this.until(worker, 'the pause', (s) => s.phase === 'paused');
   }
@@ -116,8 +127,8 @@ export class BenchPipeline {
   }
 
   /** Ends the workflow at once (a graceful cancel would wait for the capture in flight). */
-  async terminate(): Promise<void> {
-    await this.handle.terminate('benchmark measured');
+  async terminate(reason = 'benchmark measured'): Promise<void> {
+    await this.handle.terminate(reason);
   }
 
   private async describeStall(s: PipelineStatus): Promise<string> {

@@ -40,6 +40,11 @@ export interface BenchResult {
   /** pg-steady: the probe's opens of the DuckDB file, and those refused by the worker's lock. */
   probeOpens?: number;
   refusedOpens?: number;
+  /** lake-workers: the worker processes serving the pipelines, each one's peak RSS, how many pipelines each loaded, lake commits lost to a concurrent one. */
+  workers?: number;
+  peakRssMbPerWorker?: number[];
+  pipelinesPerWorker?: number[];
+  lakeConflicts?: number;
 }
 
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
@@ -70,8 +75,15 @@ export function makeResult(scenario: string, mode: 'merge' | 'append', changes: 
   };
 }
 
+/** The scenario and what varies within it: the rate offered, or the workers (and the pipelines each served). */
+function label(r: BenchResult): string {
+  if (r.offeredChangesPerSec !== undefined) return `${r.scenario} ${r.offeredChangesPerSec / 1000}k/s`;
+  if (r.workers !== undefined) return `${r.scenario} ${r.workers === 1 ? '1 worker' : `${r.workers} workers (${(r.pipelinesPerWorker ?? []).join('+')})`}`;
+  return r.scenario;
+}
+
 const COLUMNS: [string, (r: BenchResult) => string][] = [
-  ['scenario', (r) => (r.offeredChangesPerSec === undefined ? r.scenario : `${r.scenario} ${r.offeredChangesPerSec / 1000}k/s`)],
+  ['scenario', label],
   ['mode', (r) => r.mode],
   ['changes', (r) => r.changes.toLocaleString('en-US')],
   ['s', (r) => r.seconds.toFixed(1)],

@@ -12,19 +12,21 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario, type Sizes } from './context.js';
+import { dropBenchLake } from './lake.js';
 import { MY_DB, mysqlBenchConnect } from './mysql-workload.js';
 import { pgConnect } from '../test/helpers/postgres.js';
 import { dropPgBenchReplication, PG_DB, PG_SCHEMA, pgBenchConnect } from './pg-workload.js';
 import { formatHistory, formatMarkdown, formatTable, writeResults, type BenchResult } from './result.js';
 import { mysqlBacklog } from './scenarios/mysql-backlog.js';
 import { mysqlSnapshot } from './scenarios/mysql-snapshot.js';
+import { lakeWorkers } from './scenarios/lake-workers.js';
 import { pgBacklog } from './scenarios/pg-backlog.js';
 import { pgBigTxn } from './scenarios/pg-big-txn.js';
 import { pgSnapshotWide } from './scenarios/pg-snapshot-wide.js';
 import { pgSnapshot } from './scenarios/pg-snapshot.js';
 import { pgSteady } from './scenarios/pg-steady.js';
 
-const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSnapshotWide, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn];
+const SCENARIOS: Scenario[] = [pgBacklog, pgSnapshot, pgSnapshotWide, pgSteady, mysqlBacklog, mysqlSnapshot, pgBigTxn, lakeWorkers];
 
 interface Options {
   scenario?: string[];
@@ -35,6 +37,7 @@ interface Options {
   wideRows?: number;
   bigTxn?: number;
   steadySeconds?: number;
+  lakeChanges?: number;
   markdown: boolean;
   keep: boolean;
 }
@@ -57,6 +60,7 @@ const program = new Command('bench')
   .option('--wide-rows <n>', `rows of each of pg-snapshot-wide's ${FULL_SIZES.wideTables} tables (default ${FULL_SIZES.wideRows})`, positiveInt)
   .option('--big-txn <n>', `rows of pg-big-txn's one transaction (default ${FULL_SIZES.bigTxn})`, positiveInt)
   .option('--steady-seconds <n>', `seconds pg-steady offers each rate (default ${FULL_SIZES.steadySeconds})`, positiveInt)
+  .option('--lake-changes <n>', `lake-workers: changes of all ${FULL_SIZES.lakePipelines} backlogs together (default ${FULL_SIZES.lakeChanges})`, positiveInt)
   .option('--markdown', 'print the results table as Markdown', false)
   .option('--keep', 'keep the scratch directory (DuckDB files, worker logs)', false)
   .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(17)} ${s.summary}`).join('\n')}\n`)
@@ -71,6 +75,7 @@ function sizesOf(opts: Options): Sizes {
     wideRows: opts.wideRows ?? base.wideRows,
     bigTxn: opts.bigTxn ?? base.bigTxn,
     steadySeconds: opts.steadySeconds ?? base.steadySeconds,
+    lakeChanges: opts.lakeChanges ?? base.lakeChanges,
   };
 }
 
@@ -123,7 +128,8 @@ async function main(): Promise<number> {
 
 /**
  * Drops what the benchmark leaves at the sources (an interrupted run's too): its slots and
- * publications, its schema or, at the end, its PostgreSQL database, and its MariaDB database.
+ * publications, its schema or, at the end, its PostgreSQL database, its lake's catalog database,
+ * and its MariaDB database.
  */
 async function cleanUp(atEnd: boolean): Promise<void> {
   const pgc = await pgBenchConnect();
@@ -133,6 +139,7 @@ async function cleanUp(atEnd: boolean): Promise<void> {
   } finally {
     await pgc.end();
   }
+  await dropBenchLake();
   if (atEnd) {
     const admin = await pgConnect();
     await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`).finally(() => admin.end());

@@ -16,21 +16,26 @@ export interface ProcessMemory {
   hwmMb: number;
 }
 
+/** What a wait on a pipeline checks between polls: that the worker (or workers) serving it still run. */
+export interface Liveness {
+  assertRunning(): Promise<void>;
+}
+
 /**
  * `ducktail worker` in its own process (the built CLI, as users run it), so its
  * memory is the worker's alone. It logs at debug level into `logFile`, whose per-batch capture
  * and load lines tell where the time goes (see `readBatchTimings`).
  */
-export class WorkerProcess {
+export class WorkerProcess implements Liveness {
   private readonly child: ChildProcess;
   private readonly log: WriteStream;
   private readonly exited: Promise<void>;
   private exitCode: number | null | undefined;
 
-  private constructor(configFile: string, address: string, readonly logFile: string) {
+  private constructor(configFile: string, address: string, readonly logFile: string, env: NodeJS.ProcessEnv) {
     this.log = createWriteStream(logFile, { flags: 'a' });
     this.child = spawn(process.execPath, [CLI, '--config', configFile, '--address', address, 'worker'], {
-      env: { ...process.env, DUCKTAIL_LOG_LEVEL: 'debug' },
+      env: { ...process.env, ...env, DUCKTAIL_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(this.log, { end: false });
@@ -40,9 +45,9 @@ export class WorkerProcess {
     });
   }
 
-  /** Spawns a worker and resolves once it polls its task queue. */
-  static async start(configFile: string, address: string, logFile: string): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(configFile, address, logFile);
+  /** Spawns a worker (with `env` added to the bench's environment) and resolves once it polls its task queue. */
+  static async start(configFile: string, address: string, logFile: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(configFile, address, logFile, env);
     await worker.ready();
     return worker;
   }
@@ -126,6 +131,29 @@ export class WorkerProcess {
   }
 }
 
+/** Several worker processes on one task queue: running while every one of them runs. */
+export class WorkerGroup implements Liveness {
+  constructor(readonly workers: WorkerProcess[]) {}
+
+  /** Starts `count` workers at once; if one fails to start, the others are killed. */
+  static async start(count: number, start: () => Promise<WorkerProcess>): Promise<WorkerGroup> {
+    const started = await Promise.allSettled(Array.from({ length: count }, start));
+    const failed = started.find((r) => r.status === 'rejected');
+    const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (failed === undefined) return new WorkerGroup(workers);
+    for (const w of workers) await w.kill();
+    throw failed.reason;
+  }
+
+  async assertRunning(): Promise<void> {
+    for (const w of this.workers) await w.assertRunning();
+  }
+
+  async kill(): Promise<void> {
+    for (const w of this.workers) await w.kill();
+  }
+}
+
 /** Seconds the worker spent in capture and in load activities between `from` and `to` (epoch ms), from its debug log. */
 export async function readBatchTimings(logFile: string, from: number, to: number): Promise<{ captureSeconds: number; loadSeconds: number }> {
   let capture = 0;
@@ -143,4 +171,29 @@ export async function readBatchTimings(logFile: string, from: number, to: number
     else if (entry.msg === 'load committed') load += entry.ms;
   }
   return { captureSeconds: capture / 1000, loadSeconds: load / 1000 };
+}
+
+/** What a worker's debug log says of the lake between `from` and `to` (epoch ms). */
+export interface LakeLog {
+  /** The pipelines whose loads committed in this worker. */
+  pipelines: Set<string>;
+  /** Lake commits lost to a concurrent one (the load applied the batch again). */
+  conflicts: number;
+}
+
+export async function readLakeLog(logFile: string, from: number, to: number): Promise<LakeLog> {
+  const log: LakeLog = { pipelines: new Set(), conflicts: 0 };
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: { time?: number; msg?: string; pipeline?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (entry.time === undefined || entry.time < from || entry.time > to) continue;
+    if (entry.msg === 'load committed' && entry.pipeline !== undefined) log.pipelines.add(entry.pipeline);
+    else if (entry.msg?.startsWith('lake commit conflict') === true) log.conflicts++;
+  }
+  return log;
 }
