@@ -45,8 +45,13 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const logger = options.logger ?? defaultLogger;
   const connectors = createConnectors({ logger });
   const home = homeQueue(options.taskQueue);
-  const created = createActivities({ connectors, logger, home, taskQueue: options.taskQueue });
-  const activities = { ...(options.metrics === undefined ? created : observeActivities(created, options.metrics)), ...createUpkeepActivities({ logger }) };
+  const liveHomes = (): Promise<string[]> => pollingHomes(options.connection, options.namespace, options.taskQueue);
+  const created = createActivities({ connectors, logger, home, taskQueue: options.taskQueue, liveHomes });
+  const activities = {
+    ...created,
+    ...(options.metrics === undefined ? {} : observeActivities(created, options.metrics)),
+    ...createUpkeepActivities({ logger }),
+  };
   // Activities get 20 s to finish after shutdown, then are cancelled; a worker whose activities
   // still do not return is stopped by force 20 s later rather than hang the process.
   const shutdown = { shutdownGraceTime: '20s', shutdownForceTime: '40s' } as const;
@@ -56,9 +61,11 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
     activities,
+    // Other processes find this one by its identity among the shared queue's pollers (see `pollingHomes`).
+    identity: home,
     ...shutdown,
   });
-  const homeWorker = await Worker.create({ connection: options.connection, namespace: options.namespace, taskQueue: home, activities, ...shutdown });
+  const homeWorker = await Worker.create({ connection: options.connection, namespace: options.namespace, taskQueue: home, activities, identity: home, ...shutdown });
   const workers = [worker, homeWorker];
   const stop = (): void => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
@@ -78,6 +85,30 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     },
     shutdown: stop,
   };
+}
+
+/** A poller seen longer ago than this is gone: a live one polls again at least every minute or so. */
+const POLLER_SEEN_MS = 90_000;
+
+/**
+ * The own queues of the worker processes that poll `taskQueue` for activities now: each one's
+ * identity is its queue (see `createPipelineWorker`). Processes of older versions are not listed.
+ */
+export async function pollingHomes(connection: NativeConnection, namespace: string, taskQueue: string): Promise<string[]> {
+  const res = await connection.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue, kind: 1 }, // TASK_QUEUE_KIND_NORMAL
+    taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+  });
+  const now = Date.now();
+  const homes = (res.pollers ?? [])
+    .filter((p) => p.identity?.startsWith(`${taskQueue}@`) === true && now - secondsOf(p.lastAccessTime?.seconds) * 1000 < POLLER_SEEN_MS)
+    .map((p) => p.identity!);
+  return [...new Set(homes)].sort();
+}
+
+function secondsOf(value: number | { toNumber(): number } | null | undefined): number {
+  return value == null ? 0 : typeof value === 'number' ? value : value.toNumber();
 }
 
 export { NativeConnection };

@@ -106,6 +106,43 @@ export interface PipelineActivities {
   interruptCapture(input: InterruptCaptureInput): Promise<boolean>;
 }
 
+export interface HomeLoadInput {
+  /** The pipeline being placed: not counted, should it still be served here. */
+  pipeline: string;
+}
+
+export interface HomeLoad {
+  /** The worker process's own task queue. */
+  home: string;
+  /** Pipelines it serves now, other than the one being placed. */
+  pipelines: number;
+}
+
+export interface ClaimHomeInput {
+  pipeline: string;
+  /** Claim only if the process serves at most this many other pipelines now (absent: claim anyway). */
+  atMost?: number;
+}
+
+export interface ClaimHomeResult {
+  claimed: boolean;
+  home: string;
+  pipelines: number;
+}
+
+/**
+ * Where a pipeline is served (see the workflow's `placeHome`): the live worker processes, how
+ * many pipelines each serves, and a claim on the least busy one.
+ */
+export interface PlacementActivities {
+  /** The own task queues of the worker processes polling the shared queue now (empty: place by chance, as Temporal hands out the next activity). */
+  liveHomes(): Promise<string[]>;
+  /** Sent to one process's own queue: how many pipelines it serves. */
+  homeLoad(input: HomeLoadInput): Promise<HomeLoad>;
+  /** Sent to one process's own queue: makes it the pipeline's home unless it became busier than `atMost` meanwhile. */
+  claimHome(input: ClaimHomeInput): Promise<ClaimHomeResult>;
+}
+
 /** The upkeep workflow's activity (see upkeep-workflow.ts). */
 export interface UpkeepActivities {
   /** Compacts the pipeline's lake, expires old snapshots and deletes unused files (see ducklake-upkeep.ts). */
@@ -113,4 +150,4 @@ export interface UpkeepActivities {
 }
 
 /** Every activity a worker registers. */
-export type WorkerActivities = PipelineActivities & UpkeepActivities;
+export type WorkerActivities = PipelineActivities & UpkeepActivities & PlacementActivities;

@@ -21,7 +21,12 @@ import type {
   LoadBatchInput,
   LoadBatchResult,
   ObserveSourceInput,
+  ClaimHomeInput,
+  ClaimHomeResult,
+  HomeLoad,
+  HomeLoadInput,
   PipelineActivities,
+  PlacementActivities,
   PreparePipelineInput,
   PreparePipelineResult,
   SourcePositionInput,
@@ -46,10 +51,12 @@ export interface ActivityDeps {
   home?: string;
   /** The task queue the worker serves pipelines on: lake upkeep schedules start their runs there. */
   taskQueue?: string;
+  /** The own queues of the worker processes polling the shared queue now (see `PlacementActivities`). */
+  liveHomes?: () => Promise<string[]>;
 }
 
 /** The pipeline activities, bound to the worker's open sources and DuckDB files. */
-export function createActivities(deps: ActivityDeps): PipelineActivities {
+export function createActivities(deps: ActivityDeps): PipelineActivities & PlacementActivities {
   const { connectors, logger } = deps;
   const homed = deps.home === undefined ? {} : { home: deps.home };
   const readAheads = new ReadAheads(logger);
@@ -255,5 +262,19 @@ export function createActivities(deps: ActivityDeps): PipelineActivities {
       asActivity(async () => (await connectors.source(spec)).currentPosition()),
 
     observeSource: (input: ObserveSourceInput) => asActivity(() => observeSource(input, connectors, logger)),
+
+    liveHomes: () => asActivity(async () => (deps.home === undefined || deps.liveHomes === undefined ? [] : deps.liveHomes())),
+
+    homeLoad: ({ pipeline }: HomeLoadInput): Promise<HomeLoad> =>
+      Promise.resolve({ home: deps.home ?? '', pipelines: streams.active().filter((p) => p !== pipeline).length }),
+
+    claimHome: ({ pipeline, atMost }: ClaimHomeInput): Promise<ClaimHomeResult> => {
+      const others = streams.active().filter((p) => p !== pipeline).length;
+      // Another pipeline was placed here since the workflow counted: it places this one again.
+      const claimed = deps.home !== undefined && (atMost === undefined || others <= atMost);
+      if (claimed) streams.reserve(pipeline);
+      logger.debug({ pipeline, claimed, pipelinesHere: others }, claimed ? 'pipeline placed here' : 'pipeline placement declined: busier than counted');
+      return Promise.resolve({ claimed, home: deps.home ?? '', pipelines: others });
+    },
   };
 }

@@ -38,6 +38,18 @@ export class IdleStreams {
     }
   }
 
+  /** Pipelines served here now: work of theirs runs, or ended less than `idleMs` ago, or they were just reserved. */
+  active(): string[] {
+    return [...new Set([...this.running.keys(), ...this.timers.keys()])];
+  }
+
+  /** Counts `pipeline` as served here for `idleMs` before any work of it runs (a placement chose this process). */
+  reserve(pipeline: string): void {
+    if (this.running.has(pipeline)) return;
+    clearTimeout(this.timers.get(pipeline));
+    this.timers.set(pipeline, setTimeout(() => this.idle(pipeline), this.idleMs).unref());
+  }
+
   /** Forgets every timer (the worker is closing its sources anyway). */
   clear(): void {
     for (const t of this.timers.values()) clearTimeout(t);

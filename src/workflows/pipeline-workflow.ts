@@ -22,6 +22,7 @@ import { captureSummary, loadSummary, type PipelineWhere } from './pipeline-deta
 import { checkInputShape, INVALID_SPEC, invalidInput } from './pipeline-input.js';
 import { carriedSearchAttributes } from './search-attributes.js';
 import { UiReporter } from './ui-reporter.js';
+import { placeHome } from './placement.js';
 import { flushSignal, MAX_REPAIR_KEYS, pauseSignal, reconfigureUpdate, resumeSignal, resyncUpdate, specQuery, statusQuery, type ReconfigureInput, type ResyncInput } from './messages.js';
 import {
   addCounts,
@@ -93,6 +94,12 @@ function notTaken(err: unknown): boolean {
  * capture (it holds the replication stream, the batch read ahead and the staged batch).
  */
 const HOME_WORKER = 'home-worker';
+
+/**
+ * Marks runs that choose a pipeline's home worker (the least busy live one, see placement.ts)
+ * rather than taking whichever worker ran its first activity.
+ */
+const PLACED_HOME = 'placed-home';
 
 /** Marks runs whose idle captures the workflow interrupts (runs started before it never do, so their histories replay). */
 const INTERRUPTIBLE_CAPTURE = 'interruptible-capture';
@@ -262,7 +269,14 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
    * batches), or on any worker when it has none; when the home worker is gone, on any worker.
    * A pipeline thus stays on one worker while it lives, and any other takes it over when it dies.
    */
-  const homed = async <T>(call: (on: BatchActivities) => Promise<T>): Promise<T> => {
+  // Placed once while homeless: a placement that finds no process leaves it to the next activity's worker.
+  let placeAgain = true;
+  const homed = async <T>(call: (on: BatchActivities) => Promise<T>, gone?: string): Promise<T> => {
+    if (state.home === undefined && placeAgain && patched(PLACED_HOME)) {
+      placeAgain = false;
+      const placed = await placeHome(spec.name, gone);
+      if (placed !== undefined) state.home = placed;
+    }
     const home = state.home;
     if (home === undefined || !patched(HOME_WORKER)) return call(anyWorker);
     try {
@@ -270,7 +284,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     } catch (err) {
       if (!notTaken(err)) throw err;
       delete state.home;
-      return call(anyWorker);
+      placeAgain = true;
+      return homed(call, home); // placed anew (runs from before placement: on any worker)
     }
   };
 
@@ -335,7 +350,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       );
       if (prepared !== 'stale') {
         if (prepared.spec !== undefined) spec = prepared.spec;
-        if (prepared.home !== undefined) state.home = prepared.home;
+        // The home is chosen by placement now; runs from before it took the preparing worker.
+        if (prepared.home !== undefined && !patched(PLACED_HOME)) state.home = prepared.home;
         state.checkpoint = prepared.checkpoint;
         state.warnings = prepared.warnings;
       }
