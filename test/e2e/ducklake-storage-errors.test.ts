@@ -85,7 +85,7 @@ describe('DuckLake object-storage errors in a running pipeline (real PostgreSQL,
     const { file, name } = await startLakePipeline('any-bucket', '127.0.0.1:1');
     const shown = await waitFor('status shows the load retrying', async () => {
       const r = await runCli(['--config', file, '--address', h.server.address, 'status'], KEY_ENV);
-      return /RETRYING: [\s\S]*Could not connect to server/.test(r.stdout) ? r.stdout : undefined;
+      return /RETRYING: [\s\S]*StorageUnreachableError: DuckLake data path s3:\/\/any-bucket\/lake\/: cannot reach the store at 127\.0\.0\.1:1/.test(r.stdout) ? r.stdout : undefined;
     }, { timeoutMs: 45_000 });
     assert.doesNotMatch(shown, new RegExp(`${name}: failed`));
     await pipelineHandle(h.server.env.client, name).terminate('test done');

@@ -1,4 +1,4 @@
-import { DestinationError, DucktailError, LakeCommitConflictError } from '../../errors.js';
+import { DestinationError, DucktailError, LakeCommitConflictError, StorageUnreachableError } from '../../errors.js';
 import type { DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
 import { s3Bucket } from './ducklake-storage.js';
 
@@ -27,9 +27,9 @@ export function isCommitConflict(err: unknown): boolean {
 
 /**
  * An error from a statement on the lake: a commit conflict becomes the retryable
- * `LakeCommitConflictError`; an object-storage error retrying cannot fix (see `storageError`,
- * when the lake's `destination` is given) a `DestinationError` with the fix; any other keeps its
- * message, with a password it may echo hidden.
+ * `LakeCommitConflictError`; an object-storage error (see `storageError`, when the lake's
+ * `destination` is given) a `DestinationError` with the fix or the retryable
+ * `StorageUnreachableError`; any other keeps its message, with a password it may echo hidden.
  */
 export function lakeError(err: unknown, secret?: Secrets, destination?: DuckLakeDestinationSpec): Error {
   if (err instanceof DucktailError) return err;
@@ -50,22 +50,30 @@ const S3_CODE_LINE = /^(NoSuchBucket|InvalidAccessKeyId|SignatureDoesNotMatch|Ac
 /** The store refused the request: any HTTP 403, as httpfs reports it on a write (`HTTP code 403`) or a read (`HTTP 403 Forbidden`). */
 const FORBIDDEN = /\b(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)\b|\(HTTP code 403\)|\(HTTP 403\b/;
 
+/** httpfs could not open a connection to the store (e.g. connection refused): `IO Error: Could not connect to server error for HTTP PUT to '…'`. */
+const UNREACHABLE = /Could not connect to server error for HTTP \w+ to '/;
+
 /**
- * An object-storage error retrying cannot fix, from DuckDB's message (already redacted), as a
- * `DestinationError` naming the fix: the lake's bucket does not exist (S3 `NoSuchBucket`), or the
- * store refused the keys (HTTP 403: `InvalidAccessKeyId`, `SignatureDoesNotMatch`,
- * `AccessDenied`). Null for any other error, which stays retryable: a missing data file
- * (`NoSuchKey`, or a bare 404 on a read, which httpfs reports without the S3 code) can be lake
- * upkeep removing a file a reader used, and an unreachable endpoint ("Could not connect to
- * server") may come back.
+ * An object-storage error, from DuckDB's message (already redacted), classified. Retrying cannot
+ * fix a missing bucket (S3 `NoSuchBucket`) or refused keys (HTTP 403: `InvalidAccessKeyId`,
+ * `SignatureDoesNotMatch`, `AccessDenied`): a `DestinationError` naming the fix. A store nothing
+ * answers at may come back: the retryable `StorageUnreachableError`. Null for any other error,
+ * e.g. a missing data file (`NoSuchKey`, or a bare 404 on a read, which httpfs reports without
+ * the S3 code), which can be lake upkeep removing a file a reader used.
  */
-export function storageError(destination: DuckLakeDestinationSpec, message: string): DestinationError | null {
+export function storageError(destination: DuckLakeDestinationSpec, message: string): DucktailError | null {
+  const { dataPath, storage } = destination;
+  const store = storage?.endpoint === undefined ? (storage === undefined ? 'the store' : 'AWS S3') : `the store at ${storage.endpoint}`;
+  if (UNREACHABLE.test(message)) {
+    return new StorageUnreachableError(
+      `DuckLake data path ${dataPath}: cannot reach ${store} (${message.split('\n')[0] ?? message})`,
+      `nothing to do if the store is down for a while: the load retries until it answers; otherwise fix ${storage === undefined ? 'the endpoint DuckDB uses' : 'destination.storage.endpoint (and useSsl)'}, or let the worker reach it`,
+    );
+  }
   const missingBucket = /\bNoSuchBucket\b/.test(message);
   if (!missingBucket && !FORBIDDEN.test(message)) return null;
-  const { dataPath, storage } = destination;
   const bucket = s3Bucket(dataPath) ?? dataPath;
   const detail = S3_CODE_LINE.exec(message)?.[0] ?? message.split('\n')[0] ?? message;
-  const store = storage?.endpoint === undefined ? (storage === undefined ? 'the store' : 'AWS S3') : `the store at ${storage.endpoint}`;
   if (missingBucket) {
     return new DestinationError(
       `DuckLake data path ${dataPath}: the bucket ${bucket} does not exist on ${store} (${detail})`,

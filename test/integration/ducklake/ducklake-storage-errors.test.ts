@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckLakeSession } from '../../../src/destinations/ducklake/ducklake-session.js';
-import { DestinationError, DucktailError } from '../../../src/errors.js';
+import { DestinationError, StorageUnreachableError } from '../../../src/errors.js';
 import type { LakeStorageSpec } from '../../../src/model/pipeline-spec.js';
 import { createTestLake, LAKE_SKIP, type TestLake } from '../../helpers/ducklake.js';
 import { S3_SERVER_SKIP, startS3Server, type S3TestServer } from '../../helpers/s3-server.js';
@@ -65,10 +65,10 @@ describe('DuckLake object-storage errors (local S3 server)', { skip: LAKE_SKIP |
     assert.equal(reattached, false, 'a missing bucket is not a lost catalog link');
   });
 
-  test('an endpoint nothing listens on: a retryable error (the store may come back)', async () => {
+  test('an endpoint nothing listens on: the retryable StorageUnreachableError (the store may come back)', async () => {
     const { err, reattached } = await firstWrite(lakes, BUCKET, storage('127.0.0.1:1'), anyKeys);
-    assert.ok(err instanceof Error && !(err instanceof DucktailError), `expected a plain (retryable) error, got: ${String(err)}`);
-    assert.match(err.message, /Could not connect to server error for HTTP PUT to 'http:\/\/127\.0\.0\.1:1\/ducktail-errors\/lake\//);
+    assert.ok(err instanceof StorageUnreachableError && !err.nonRetryable, `expected a retryable StorageUnreachableError, got: ${String(err)}`);
+    assert.match(err.message, /cannot reach the store at 127\.0\.0\.1:1 \(IO Error: Could not connect to server error for HTTP PUT to 'http:\/\/127\.0\.0\.1:1\/ducktail-errors\/lake\//);
     assert.equal(reattached, false);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { lakeError, storageError } from '../../../src/destinations/ducklake/ducklake-errors.js';
-import { DestinationError } from '../../../src/errors.js';
+import { DestinationError, DucktailError, StorageUnreachableError } from '../../../src/errors.js';
 import type { DuckLakeDestinationSpec } from '../../../src/model/pipeline-spec.js';
 
 /** DuckDB's own texts (httpfs of DuckDB 1.5.5), provoked against a local S3 server (moto), with its port and bucket names. */
@@ -46,11 +46,18 @@ describe('object-storage errors of a lake', () => {
     assert.match(noBlock?.message ?? '', /the store refused the keys[\s\S]*fix: check the credentials DuckDB finds for s3:\/\/lakebucket/);
   });
 
-  test('a missing data file, a read 404 without the S3 code and an unreachable endpoint stay retryable', () => {
-    for (const text of [TEXT.noBucketRead, TEXT.noKeyRead, TEXT.endpointDown, 'HTTP Error: Unable to connect to URL s3://lakebucket/x: Not Found (HTTP code 404)\n\nNoSuchKey: The specified key does not exist.']) {
+  test('an unreachable endpoint is the retryable StorageUnreachableError', () => {
+    const err = storageError(lake, TEXT.endpointDown);
+    assert.ok(err instanceof StorageUnreachableError && !err.nonRetryable);
+    assert.match(err.message, /^DuckLake data path s3:\/\/lakebucket\/lake\/: cannot reach the store at 127\.0\.0\.1:9000 \(IO Error: Could not connect to server error for HTTP PUT to /);
+    assert.match(err.message, /fix: nothing to do if the store is down for a while: the load retries until it answers; otherwise fix destination\.storage\.endpoint/);
+  });
+
+  test('a missing data file and a read 404 without the S3 code stay unclassified (retryable)', () => {
+    for (const text of [TEXT.noBucketRead, TEXT.noKeyRead, 'HTTP Error: Unable to connect to URL s3://lakebucket/x: Not Found (HTTP code 404)\n\nNoSuchKey: The specified key does not exist.']) {
       assert.equal(storageError(lake, text), null, text);
       const err = lakeError(new Error(text), [], lake);
-      assert.ok(!(err instanceof DestinationError));
+      assert.ok(!(err instanceof DucktailError));
       assert.equal(err.message, text);
     }
   });
