@@ -94,6 +94,15 @@ export class LakeCommitConflictError extends DucktailError {
 }
 
 /**
+ * Thrown when a lake's object store cannot be reached (nothing listens at its endpoint): the store
+ * may come back, so the load retries for as long as it lasts, showing as `RETRYING` in status.
+ */
+export class StorageUnreachableError extends DucktailError {
+  readonly type = 'StorageUnreachableError';
+  readonly nonRetryable = false;
+}
+
+/**
  * Thrown when the DuckDB file holds a table this pipeline cannot write: another pipeline writes it,
  * it holds rows of the other mode, or it was not made by Ducktail.
  */

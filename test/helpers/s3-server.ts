@@ -12,13 +12,21 @@ export const S3_SERVER_SKIP: false | string = existsSync(MOTO_PYTHON)
   ? false
   : 'no local S3 server in .tools/moto: run bash scripts/install-s3-test-server.sh (or npm run setup)';
 
-/** A local S3-compatible server (moto) on a free port; accepts any keys. */
+/** A local S3-compatible server (moto) on a free port; accepts any keys until `enforceAuth`. */
 export interface S3TestServer {
   /** `127.0.0.1:PORT`, as a lake's `storage.endpoint` takes it. */
   endpoint: string;
   createBucket(bucket: string): Promise<void>;
   /** The keys of the objects under `prefix` in `bucket`. */
   listKeys(bucket: string, prefix: string): Promise<string[]>;
+  /** A new IAM user's access key, allowed every S3 action (before `enforceAuth`). */
+  createAccessKey(): Promise<{ keyId: string; secret: string }>;
+  /**
+   * From now on the server checks every request's signature against its IAM users' keys and
+   * policies, as S3 does (moto's `INITIAL_NO_AUTH_ACTION_COUNT`, reset to 0). The unsigned
+   * `createBucket` and `listKeys` are refused after it.
+   */
+  enforceAuth(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,8 +55,36 @@ export async function startS3Server(): Promise<S3TestServer> {
       if (!res.ok) throw new Error(`listing ${bucket}: HTTP ${res.status}`);
       return [...(await res.text()).matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1] ?? '');
     },
+    createAccessKey: () => createAccessKey(endpoint),
+    async enforceAuth() {
+      const res = await fetch(`http://${endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+      if (!res.ok) throw new Error(`enforcing auth: HTTP ${res.status} ${await res.text()}`);
+    },
     stop: () => stopChild(child),
   };
+}
+
+let users = 0;
+
+/** Creates the IAM user and its key with moto's own boto3 (IAM's API needs signed requests). */
+async function createAccessKey(endpoint: string): Promise<{ keyId: string; secret: string }> {
+  const script = `
+import boto3, json, sys
+iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='AKIASETUP', aws_secret_access_key='setup')
+user = 'ducktail-' + sys.argv[2]
+iam.create_user(UserName=user)
+iam.put_user_policy(UserName=user, PolicyName='s3', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))
+key = iam.create_access_key(UserName=user)['AccessKey']
+print(json.dumps({'keyId': key['AccessKeyId'], 'secret': key['SecretAccessKey']}))
+`;
+  const child = spawn(MOTO_PYTHON, ['-c', script, `http://${endpoint}`, String(++users)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`creating an access key on the S3 test server failed (${code}): ${err}`);
+  return JSON.parse(out) as { keyId: string; secret: string };
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string): Promise<void> {

@@ -1,4 +1,6 @@
-import { DestinationError, DucktailError, LakeCommitConflictError } from '../../errors.js';
+import { DestinationError, DucktailError, LakeCommitConflictError, StorageUnreachableError } from '../../errors.js';
+import type { DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
+import { s3Bucket } from './ducklake-storage.js';
 
 /** A secret (or several: catalog password, storage secret) errors must not show. */
 export type Secrets = string | readonly string[] | undefined;
@@ -25,9 +27,11 @@ export function isCommitConflict(err: unknown): boolean {
 
 /**
  * An error from a statement on the lake: a commit conflict becomes the retryable
- * `LakeCommitConflictError`; any other keeps its message, with a password it may echo hidden.
+ * `LakeCommitConflictError`; an object-storage error (see `storageError`, when the lake's
+ * `destination` is given) a `DestinationError` with the fix or the retryable
+ * `StorageUnreachableError`; any other keeps its message, with a password it may echo hidden.
  */
-export function lakeError(err: unknown, secret?: Secrets): Error {
+export function lakeError(err: unknown, secret?: Secrets, destination?: DuckLakeDestinationSpec): Error {
   if (err instanceof DucktailError) return err;
   const message = redactPassword(err instanceof Error ? err.message : String(err), secret);
   if (isCommitConflict(err)) {
@@ -36,7 +40,51 @@ export function lakeError(err: unknown, secret?: Secrets): Error {
       'nothing to do: another writer of the lake committed first; the load retries',
     );
   }
+  const storage = destination === undefined ? null : storageError(destination, message);
+  if (storage !== null) return storage;
   return err instanceof Error && message === err.message ? err : new Error(message);
+}
+
+/** The S3 error code httpfs puts on a line of its own below an `HTTP Error` (e.g. `NoSuchBucket: The specified bucket does not exist`). */
+const S3_CODE_LINE = /^(NoSuchBucket|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)\b.*$/m;
+/** The store refused the request: any HTTP 403, as httpfs reports it on a write (`HTTP code 403`) or a read (`HTTP 403 Forbidden`). */
+const FORBIDDEN = /\b(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)\b|\(HTTP code 403\)|\(HTTP 403\b/;
+
+/** httpfs could not open a connection to the store (e.g. connection refused): `IO Error: Could not connect to server error for HTTP PUT to '…'`. */
+const UNREACHABLE = /Could not connect to server error for HTTP \w+ to '/;
+
+/**
+ * An object-storage error, from DuckDB's message (already redacted), classified. Retrying cannot
+ * fix a missing bucket (S3 `NoSuchBucket`) or refused keys (HTTP 403: `InvalidAccessKeyId`,
+ * `SignatureDoesNotMatch`, `AccessDenied`): a `DestinationError` naming the fix. A store nothing
+ * answers at may come back: the retryable `StorageUnreachableError`. Null for any other error,
+ * e.g. a missing data file (`NoSuchKey`, or a bare 404 on a read, which httpfs reports without
+ * the S3 code), which can be lake upkeep removing a file a reader used.
+ */
+export function storageError(destination: DuckLakeDestinationSpec, message: string): DucktailError | null {
+  const { dataPath, storage } = destination;
+  const store = storage?.endpoint === undefined ? (storage === undefined ? 'the store' : 'AWS S3') : `the store at ${storage.endpoint}`;
+  if (UNREACHABLE.test(message)) {
+    return new StorageUnreachableError(
+      `DuckLake data path ${dataPath}: cannot reach ${store} (${message.split('\n')[0] ?? message})`,
+      `nothing to do if the store is down for a while: the load retries until it answers; otherwise fix ${storage === undefined ? 'the endpoint DuckDB uses' : 'destination.storage.endpoint (and useSsl)'}, or let the worker reach it`,
+    );
+  }
+  const missingBucket = /\bNoSuchBucket\b/.test(message);
+  if (!missingBucket && !FORBIDDEN.test(message)) return null;
+  const bucket = s3Bucket(dataPath) ?? dataPath;
+  const detail = S3_CODE_LINE.exec(message)?.[0] ?? message.split('\n')[0] ?? message;
+  if (missingBucket) {
+    return new DestinationError(
+      `DuckLake data path ${dataPath}: the bucket ${bucket} does not exist on ${store} (${detail})`,
+      `create the bucket ${bucket.replace(/^s3:\/\//, '')} on ${store}, or fix destination.dataPath${storage === undefined ? '' : ' (or destination.storage.endpoint, if that is the wrong store)'}`,
+    );
+  }
+  const fix =
+    storage === undefined
+      ? `check the credentials DuckDB finds for ${bucket} (e.g. a secret made with CREATE PERSISTENT SECRET), or add a destination.storage block naming the variables that hold the keys`
+      : `check the keys in the worker's environment variables ${[storage.keyIdEnv, storage.secretEnv, storage.sessionTokenEnv].filter((v) => v !== undefined).join(', ')} (a key of ${store} allowed to read and write ${bucket}), and destination.storage.region and endpoint`;
+  return new DestinationError(`DuckLake data path ${dataPath}: ${store} refused the keys (${detail})`, fix);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
+import { DucktailError } from '../../errors.js';
 import { describeDestination, type DuckLakeDestinationSpec } from '../../model/pipeline-spec.js';
 import type { SqlRunner, SqlSession } from '../duckdb/duckdb-connection.js';
 import { quoteIdent, quoteLiteral } from '../duckdb/duckdb-sql.js';
@@ -66,7 +67,7 @@ export class DuckLakeSession implements SqlSession {
       if (this.closed) throw new Error(`DuckLake session for ${this.path} is closed`);
       const attached = await this.attach();
       try {
-        return await work(runner(attached.connection, this.secrets));
+        return await work(runner(attached.connection, (err) => this.error(err)));
       } catch (err) {
         if (lostCatalog(err)) this.detach();
         throw err;
@@ -84,7 +85,7 @@ export class DuckLakeSession implements SqlSession {
         const reader = await connection.runAndReadAll(sql);
         return { columns: reader.columnNames(), rows: reader.getRowsJson() };
       } catch (err) {
-        throw lakeError(err, this.secrets);
+        throw this.error(err);
       }
     });
   }
@@ -103,7 +104,7 @@ export class DuckLakeSession implements SqlSession {
         value = await work(connection);
       } catch (err) {
         await connection.run('ROLLBACK').catch(() => undefined);
-        throw lakeError(err, this.target.password);
+        throw this.error(err);
       }
       await db.run('COMMIT');
       return value;
@@ -116,6 +117,11 @@ export class DuckLakeSession implements SqlSession {
       return Promise.resolve();
     }).then(() => this.detach());
     return this.closing;
+  }
+
+  /** A statement's error as the caller sees it: classified (`lakeError`), with every secret hidden. */
+  private error(err: unknown): Error {
+    return lakeError(err, this.secrets, this.target.destination);
   }
 
   private async attach(): Promise<Attached> {
@@ -177,30 +183,33 @@ function libpqQuote(value: string): string {
 
 /**
  * Errors after which the attached lake cannot be trusted to work again: a broken link to the
- * catalog, or an internal error, after which DuckDB refuses every further statement.
+ * catalog, or an internal error, after which DuckDB refuses every further statement. Not an
+ * object store's answer (httpfs's "HTTP Error: Unable to connect to URL …: Not Found"), nor an
+ * error already classified (a missing bucket): reattaching cannot fix those.
  */
 function lostCatalog(err: unknown): boolean {
   return (
     err instanceof Error &&
-    /connection to server|server closed the connection|Unable to connect|terminating connection|SSL SYSCALL|(INTERNAL|FATAL) Error|database has been invalidated/i.test(err.message)
+    !(err instanceof DucktailError) &&
+    /connection to server|server closed the connection|Unable to connect(?! to URL)|terminating connection|SSL SYSCALL|(INTERNAL|FATAL) Error|database has been invalidated/i.test(err.message)
   );
 }
 
-function runner(connection: DuckDBConnection, secret: readonly string[]): SqlRunner {
+function runner(connection: DuckDBConnection, error: (err: unknown) => Error): SqlRunner {
   return {
     catalog: LAKE_CATALOG,
     async run(sql, params) {
       try {
         await connection.run(sql, params);
       } catch (err) {
-        throw lakeError(err, secret);
+        throw error(err);
       }
     },
     async rows(sql, params) {
       try {
         return (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
       } catch (err) {
-        throw lakeError(err, secret);
+        throw error(err);
       }
     },
   };
