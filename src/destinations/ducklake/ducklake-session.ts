@@ -136,6 +136,7 @@ export class DuckLakeSession implements SqlSession {
       await connection.run(attachSql(this.target));
       await connection.run(`USE ${quoteIdent(LAKE_CATALOG)}`);
       await connection.run("SET SESSION TimeZone = 'UTC'");
+      await connection.run(`SET disabled_optimizers = '${LAKE_DISABLED_OPTIMIZERS}'`);
       this.attached = { instance, connection };
       return this.attached;
     } catch (err) {
@@ -156,6 +157,18 @@ export class DuckLakeSession implements SqlSession {
     }
   }
 }
+
+/**
+ * Optimisers every lake connection runs without. DuckLake 1.5.5 can keep a table's column
+ * statistics wrong after a column's type was widened: a transaction that widens the column and
+ * writes rows, then a later UPDATE, leaves min/max covering only the updated rows. DuckDB's
+ * statistics propagation trusts them: a filter below that min reads no rows (`WHERE id < 3` gave
+ * 0 rows of 2), a MERGE's join misses the stored row, and perfect-hash aggregates fail ("aggregate
+ * group … exceeded total groups … statistics … corrupt"). Without it, plans read the data as it
+ * is; scans still skip data files by their own statistics. Found by the differential tester
+ * (PostgreSQL, seed 103, both pipelines in lakes); tested by ducklake-stats.test.ts.
+ */
+export const LAKE_DISABLED_OPTIMIZERS = 'statistics_propagation';
 
 /**
  * `ATTACH 'ducklake:<catalog>' AS lake (DATA_PATH …)`, with the password added to the catalog's
