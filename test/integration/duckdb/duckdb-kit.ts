@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import type { ApplyOptions, ApplyResult } from '../../../src/destinations/destination.js';
+import { DuckDBSession, type SqlSession } from '../../../src/destinations/duckdb/duckdb-connection.js';
 import { DuckDBDestination, openDuckDBDestination } from '../../../src/destinations/duckdb/duckdb-destination.js';
 import { ducklakeColumnDdl } from '../../../src/destinations/ducklake/ducklake-ddl.js';
 import { openDuckLakeDestination } from '../../../src/destinations/ducklake/ducklake-destination.js';
@@ -57,6 +58,15 @@ export class Harness {
   static async open(file = 'dest.duckdb'): Promise<Harness> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ducktail-duckdb-'));
     const dest = await openDuckDBDestination(path.join(dir, file));
+    const harness = new Harness(dir, dest);
+    await dest.initCheckpoint(PIPELINE, harness.checkpoint);
+    return harness;
+  }
+
+  /** A DuckDB file whose destination runs its SQL through `wrap(session)` (e.g. to inject a DuckDB failure). */
+  static async openWrapped(wrap: (session: SqlSession) => SqlSession): Promise<Harness> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ducktail-duckdb-'));
+    const dest = new DuckDBDestination(wrap(await DuckDBSession.open(path.join(dir, 'dest.duckdb'))));
     const harness = new Harness(dir, dest);
     await dest.initCheckpoint(PIPELINE, harness.checkpoint);
     return harness;

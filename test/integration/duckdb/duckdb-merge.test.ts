@@ -142,3 +142,48 @@ describe('DuckDB destination, file named like a source schema', () => {
     }
   });
 });
+
+describe('DuckDB destination, merge mode: a join filter DuckDB cannot push down', () => {
+  test('the batch is applied again without join filter pushdown, then the setting is back as it was', async () => {
+    const ran: string[] = [];
+    // DuckDB 1.5.5 fails a MERGE into lake files written under another key type with this error
+    // (found by the differential tester); here it is raised for the first MERGE unless the optimiser is off.
+    let failed = 0;
+    const h = await Harness.openWrapped((session) => ({
+      path: session.path,
+      close: () => session.close(),
+      exclusive: (work) =>
+        session.exclusive((db) =>
+          work({
+            catalog: db.catalog,
+            rows: (sql, params) => db.rows(sql, params),
+            run: async (sql, params) => {
+              ran.push(sql.split('\n')[0]!.slice(0, 60));
+              if (sql.startsWith('MERGE INTO') && failed === 0) {
+                const off = await db.rows("SELECT current_setting('disabled_optimizers') AS v");
+                if (!JSON.stringify(off[0]?.v ?? '').includes('join_filter_pushdown')) {
+                  failed++;
+                  throw new Error("Not implemented Error: Can't convert TableFilterType (BLOOM_FILTER) from global to local indexes");
+                }
+              }
+              await db.run(sql, params);
+            },
+          }),
+        ),
+    }));
+    try {
+      await h.apply([items, row(T, 'insert', ['1', 'apple', 'd1', '5'], '0/1'), row(T, 'insert', ['2', 'pear', 'd2', '7'], '0/1')]);
+      assert.equal(failed, 1, 'the first MERGE failed');
+      assert.deepEqual(await h.query('SELECT id, name, qty FROM shop.items ORDER BY id'), [
+        { id: 1, name: 'apple', qty: 5 },
+        { id: 2, name: 'pear', qty: 7 },
+      ]);
+      assert.ok(ran.includes("SET disabled_optimizers = 'join_filter_pushdown'") && ran.includes("SET disabled_optimizers = ''"), ran.join(' | '));
+      await h.apply([items, row(T, 'update', ['1', 'apple', 'd1', '6'], '0/2')]);
+      assert.equal(ran.filter((s) => s.includes('join_filter_pushdown')).length, 1, 'the next batch runs with the optimiser on');
+      assert.deepEqual(await h.query('SELECT qty FROM shop.items WHERE id = 1'), [{ qty: 6 }]);
+    } finally {
+      await h.close();
+    }
+  });
+});
