@@ -14,6 +14,8 @@ export interface RunOptions {
   switches: SwitchOptions;
   /** What the pipelines write (default `mixed`: the seed decides, see `planDestinations`). */
   destination?: DestinationChoice;
+  /** Worker processes on the run's task queue (default 1); more than one needs both pipelines in lakes. */
+  workers?: number;
   /** Rows per initial table (the snapshot). */
   seedRows: number;
   /** SIGKILLs of the worker spread over the run, or one every [min, max] s when `killEverySec` is set. */
@@ -52,6 +54,7 @@ export function replayCommand(o: RunOptions, stepsDone?: number): string {
   if (o.connKillEverySec !== undefined) args.push('--conn-kill-every', o.connKillEverySec.join('-'));
   else args.push('--conn-kills', String(o.connKills));
   if (o.destination !== undefined && o.destination !== 'mixed') args.push('--destination', o.destination);
+  if ((o.workers ?? 1) > 1) args.push('--workers', String(o.workers));
   args.push(...switchFlags(o.switches).map((a) => (a.startsWith('--') ? a : JSON.stringify(a).replace(/^"|"$/g, ''))));
   return args.join(' ');
 }

@@ -69,9 +69,13 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
     lines.push(l);
     say(l);
   };
+  const workers = o.workers ?? 1;
+  if (workers > 1 && o.destination !== 'ducklake') {
+    throw new Error(`${workers} workers need --destination ducklake: a DuckDB file has one writing process, and its pipelines one worker`);
+  }
   const destinations = planDestinations(o.seed, o.destination);
   const lakes: TestLake[] = [];
-  note(`differential run: source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)} — replay: ${replayCommand(o)}`);
+  note(`differential run: source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)}${workers > 1 ? `, ${workers} workers` : ''} — replay: ${replayCommand(o)}`);
 
   let server: DevServer | null = null;
   let supervisor: WorkerSupervisor | null = null;
@@ -86,7 +90,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
     const cfg = rng.fork('config');
     pipelines = await writePipelineConfig(dir, runId, driver, { maxRows: cfg.int(200, 500), maxWaitMs: 200, chunkRows: cfg.int(80, 200) }, destinations, lakes);
     const names = [pipelines.merge.name, pipelines.append.name];
-    supervisor = new WorkerSupervisor(pipelines.configFile, server.address, dir, note);
+    supervisor = new WorkerSupervisor(pipelines.configFile, server.address, dir, note, o.workers ?? 1);
     supervisor.start();
     const client = server.env.client;
     await startPipelines(client, pipelines);
@@ -146,7 +150,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
   const lakeWhere = lakes.map((l) => `\nlake catalog kept: database ${l.database} (data in ${l.destination.dataPath})`).join('');
   const where = keep ? `source kept: ${driver.location}${lakeWhere}\nDuckDB files, lake data and worker logs kept in ${dir}` : '(source and lake databases dropped, files removed)';
   const report = [
-    `${ok ? 'PASSED' : 'FAILED'}: differential run, source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)}`,
+    `${ok ? 'PASSED' : 'FAILED'}: differential run, source ${o.source}, seed ${o.seed}, ${describeDestinations(destinations)}${workers > 1 ? `, ${workers} workers` : ''}`,
     `replay: ${replay}`,
     where,
     `workload: ${formatStats(stats)}; audit entries after the snapshot: ${auditEntries}`,

@@ -19,6 +19,8 @@ const USAGE = `npm run soak -- [options]
   --worker-kills N --conn-kills N   a fixed number of kills spread over the run instead
   --destination mixed|duckdb|ducklake   what the pipelines write (default mixed: the seed puts
                                one of them in a DuckLake about every other seed)
+  --workers N                  worker processes on the task queue (default 1; more needs
+                               --destination ducklake); kills take them in turn
   --seed-rows N                rows per initial table (default ${SHORT_RUN.seedRows})
   --keep                       keep databases and files even when the run passes
 
@@ -50,6 +52,7 @@ async function main(): Promise<number> {
       'conn-kills': { type: 'string' },
       'seed-rows': { type: 'string' },
       destination: { type: 'string', default: 'mixed' },
+      workers: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -62,6 +65,9 @@ async function main(): Promise<number> {
   if (sources.length === 0) throw new Error('--source is pg, mysql or both');
   if (!(DESTINATION_CHOICES as readonly string[]).includes(a.destination)) throw new Error(`--destination is ${DESTINATION_CHOICES.join(', ')}`);
   const destination = a.destination as DestinationChoice;
+  const workers = Number(a.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers is a whole number, 1 or more');
+  if (workers > 1 && destination !== 'ducklake') throw new Error('--workers 2 or more needs --destination ducklake (a DuckDB file has one writing process)');
   const seed = a.seed === undefined ? randomSeed() : Number(a.seed) >>> 0;
   const seconds = a.seconds !== undefined ? Number(a.seconds) : Number(a.minutes ?? 3) * 60;
   const fixedKills = a['worker-kills'] !== undefined || a['conn-kills'] !== undefined;
@@ -78,6 +84,7 @@ async function main(): Promise<number> {
       steps: a.steps === undefined ? undefined : Number(a.steps),
       switches: { only: list(a.only), without: list(a.without), weights },
       destination,
+      workers,
       seedRows: a['seed-rows'] === undefined ? SHORT_RUN.seedRows : Number(a['seed-rows']),
       workerKills: Number(a['worker-kills'] ?? 0),
       connKills: Number(a['conn-kills'] ?? 0),

@@ -13,6 +13,8 @@ export interface ShortSeed {
   seed: number;
   workerKills: number;
   connKills: number;
+  /** Worker processes on one task queue, both pipelines in lakes (default: one worker, the seed's destinations). */
+  workers?: number;
 }
 
 /** A seed that failed once: a test case, replayed with its switches. */
@@ -39,10 +41,11 @@ const REPORT_LINES = 60;
  */
 export function differentialSuite(source: Dialect, seeds: ShortSeed[], regressions: Regression[]): void {
   const fromEnv = process.env.DIFF_SEEDS?.split(',').filter((s) => s.trim() !== '').map((s) => ({ seed: Number(s) >>> 0, workerKills: 2, connKills: 1 }));
-  const short = fromEnv ?? seeds;
+  const short: ShortSeed[] = fromEnv ?? seeds;
   const label = source === 'pg' ? 'PostgreSQL' : 'MariaDB';
   const destination = destinationFromEnv();
-  const where = (seed: number): string => describeDestinations(planDestinations(seed, destination));
+  const destinationOf = (s: ShortSeed): DestinationChoice => ((s.workers ?? 1) > 1 ? 'ducklake' : destination);
+  const where = (s: ShortSeed): string => describeDestinations(planDestinations(s.seed, destinationOf(s))) + ((s.workers ?? 1) > 1 ? `, ${s.workers} workers` : '');
 
   describe(`differential: ${label} → DuckDB files and DuckLakes (MERGE and APPEND) equal the source's truth`, () => {
     let server: DevServer;
@@ -54,15 +57,15 @@ export function differentialSuite(source: Dialect, seeds: ShortSeed[], regressio
     });
 
     const check = async (o: RunOptions): Promise<void> => {
-      const result = await runDifferential({ ...o, destination, server });
+      const result = await runDifferential({ destination, ...o, server });
       const lines = result.report.split('\n');
       const shown = lines.slice(0, REPORT_LINES).join('\n') + (lines.length > REPORT_LINES ? `\n… full report: ${result.dir}/report.txt` : '');
       assert.ok(result.ok, `\n${shown}`);
     };
 
     for (const s of short) {
-      test(`seed ${s.seed} (${where(s.seed)}): every operation and trait, ${s.workerKills} worker SIGKILL(s), ${s.connKills} connection kill(s)`, { timeout: 900_000 }, () =>
-        check({ ...SHORT_RUN, source, seed: s.seed, switches: {}, workerKills: s.workerKills, connKills: s.connKills }),
+      test(`seed ${s.seed} (${where(s)}): every operation and trait, ${s.workerKills} worker SIGKILL(s), ${s.connKills} connection kill(s)`, { timeout: 900_000 }, () =>
+        check({ ...SHORT_RUN, source, seed: s.seed, switches: {}, workerKills: s.workerKills, connKills: s.connKills, destination: destinationOf(s), ...(s.workers === undefined ? {} : { workers: s.workers }) }),
       );
     }
     for (const r of regressions) {
