@@ -34,6 +34,8 @@ differentialSuite(
   [
     { seed: 101, workerKills: 2, connKills: 1 },
     { seed: 102, workerKills: 1, connKills: 1 },
+    // Both pipelines in lakes, served by two worker processes on one task queue (found the stale lake statistics).
+    { seed: 103, workerKills: 2, connKills: 1, workers: 2 },
   ],
   REGRESSIONS,
 );
