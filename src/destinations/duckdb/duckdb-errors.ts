@@ -54,7 +54,8 @@ export function segmentError(table: string, file: string, err: unknown): Error {
   if (err instanceof DucktailError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const where = `loading ${table} (${file})`;
-  if (/^(Conversion|Invalid Input) Error/.test(message)) {
+  // DuckDB also reports plans built on wrong statistics as "Invalid Input Error": not a bad value.
+  if (/^(Conversion|Invalid Input) Error/.test(message) && !/statistics/i.test(message)) {
     return new BadValueError(
       `${where}: ${message}`,
       "the source emitted a value DuckDB cannot convert to the column's type; fix the value or the type mapping",
