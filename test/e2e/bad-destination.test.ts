@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -12,7 +11,7 @@ import { pgE2E, E2E_DB } from '../helpers/pg-e2e.js';
 import { startPipelineWorkflow, waitForStatus } from '../helpers/pipelines.js';
 import { PG_HOST, PG_PORT, PG_USER } from '../helpers/postgres.js';
 import { duckQuery } from '../helpers/duckdb.js';
-import { runCli } from '../helpers/temporal.js';
+import { cliCommand, runCli } from '../helpers/temporal.js';
 import { pipelineHandle } from '../../src/temporal/pipeline-contract.js';
 
 const RUN = process.pid.toString(36);
@@ -119,9 +118,8 @@ describe('bad DuckDB destinations fail clearly and create nothing (real PostgreS
     const ro = path.join(h.dir, 'read-only');
     await mkdir(ro);
     const { file } = await config(path.join(ro, 'x.duckdb'));
-    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const script = `mount --bind -o ro "$1" "$1" && shift && exec "$@"`;
-    const child = spawn('unshare', ['-m', 'sh', '-c', script, 'sh', ro, process.execPath, '--import', 'tsx', cli, '--config', file, '--address', h.server.address, 'start'], {
+    const child = spawn('unshare', ['-m', 'sh', '-c', script, 'sh', ro, process.execPath, ...cliCommand(), '--config', file, '--address', h.server.address, 'start'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
@@ -49,9 +51,47 @@ export async function inProcessWorker(server: DevServer, taskQueue: string): Pro
   };
 }
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs the `ducktail` CLI from source; resolves with its exit code and output. */
+/** The newest modification time of a file under `dir` (0 when it does not exist). */
+function newestUnder(dir: string): number {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+      const p = path.join(dir, e.name);
+      return Math.max(max, e.isDirectory() ? newestUnder(p) : statSync(p).mtimeMs);
+    }, 0);
+  } catch {
+    return 0;
+  }
+}
+
+let command: string[] | undefined;
+
+/**
+ * How to run the CLI: as `bin/ducktail.js` runs it when `dist/` was built from the current source
+ * (it starts in half the time: nothing to compile), else from source. The build's last step
+ * writes `dist/workflow-bundle.js`, so a source file newer than it means `dist/` may be stale.
+ * `scripts/test.sh` builds first when it is.
+ */
+export function cliCommand(): string[] {
+  command ??= builtIsCurrent()
+    ? [path.join(root, 'bin', 'ducktail.js')]
+    : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
+  return command;
+}
+
+function builtIsCurrent(): boolean {
+  let built: number;
+  try {
+    built = statSync(path.join(root, 'dist', 'workflow-bundle.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+  const source = Math.max(newestUnder(path.join(root, 'src')), statSync(path.join(root, 'tsconfig.json')).mtimeMs);
+  return source <= built;
+}
+
+/** Runs the `ducktail` CLI (see `cliCommand`); resolves with its exit code and output. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawnCli(args, env);
   let stdout = '';
@@ -62,9 +102,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code: code ?? -1, stdout, stderr };
 }
 
-/** Starts the `ducktail` CLI from source as a child process (for worker crash tests). */
+/** Starts the `ducktail` CLI (see `cliCommand`) as a child process (for worker crash tests). */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  return spawn(process.execPath, [...cliCommand(), ...args], {
     env: { ...process.env, DUCKTAIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

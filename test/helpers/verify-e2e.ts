@@ -65,7 +65,7 @@ const diffs = (r: VerifyReport): string[] =>
 /**
  * Registers the end-to-end tests of `ducktail verify` for one source: a real pipeline (a
  * `ducktail worker` child process, a Temporal dev server) replicates the fixture's tables, and the
- * CLI (`src/cli/main.ts`, as `bin/ducktail.js` runs it) is run against it.
+ * CLI (`bin/ducktail.js`, see `cliCommand`) is run against it.
  */
 export function describeVerifyE2E(f: VerifySourceFixture): void {
   describe(`ducktail verify against a ${f.label} pipeline (real ${f.label}, DuckDB, Temporal, worker process)`, () => {
