@@ -16,26 +16,15 @@ for t in "${targets[@]}"; do
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files under ${targets[*]}" >&2; exit 1; }
 export PATH="$PWD/.tools/bin:$PATH"
-unit=()
-rest=()
-for f in "${files[@]}"; do
-  case "$f" in test/unit/*|./test/unit/*) unit+=("$f") ;; *) rest+=("$f") ;; esac
-done
 # Tests run the CLI and worker processes as `bin/ducktail.js` runs them (half the start time of
 # running from source) when dist/ is built from the current source: build it first if any file under
 # src/ is newer than the build's last output. If the build fails, they run from source.
-if [ ${#rest[@]} -gt 0 ] && { [ ! -f dist/workflow-bundle.js ] || [ -n "$(find src tsconfig.json -newer dist/workflow-bundle.js -print -quit)" ]; }; then
+if [ ! -f dist/workflow-bundle.js ] || [ -n "$(find src tsconfig.json -newer dist/workflow-bundle.js -print -quit)" ]; then
   echo "building dist/ (src/ changed since the last build)"
   npm run --silent build >/dev/null || echo "the build failed: tests run the CLI from source" >&2
 fi
 # A test that hangs fails after DUCKTAIL_TEST_TIMEOUT_MS (10 minutes) instead of stalling the run,
-# and a file whose tests are done exits even if a handle stays open. Unit test files (pure logic,
-# nothing shared) run two at a time; the others one at a time (they share the local databases).
-run() {
-  node --import tsx --test --test-concurrency="$1" --test-reporter=spec \
-    --test-timeout="${DUCKTAIL_TEST_TIMEOUT_MS:-600000}" --test-force-exit "${@:2}"
-}
-status=0
-if [ ${#unit[@]} -gt 0 ]; then run 2 "${unit[@]}" || status=$?; fi
-if [ ${#rest[@]} -gt 0 ]; then run 1 "${rest[@]}" || status=$?; fi
-exit "$status"
+# and a file whose tests are done exits even if a handle stays open. One file at a time: the
+# integration and end-to-end tests share the local databases.
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+  --test-timeout="${DUCKTAIL_TEST_TIMEOUT_MS:-600000}" --test-force-exit "${files[@]}"
