@@ -19,6 +19,8 @@ export interface AppendInput {
   snapshot: TruthTable | undefined;
   /** False when a crash hit the snapshot: its later chunks were read outside the exported snapshot. */
   snapshotConsistent: boolean;
+  /** A re-sync was asked for this table: its copy may come before any change of the table. */
+  resynced?: boolean;
   /** This table's audit entries after the snapshot point, in order. */
   audit: AuditEntry[];
   /** The name a source column has now, after renames (old images carry old names). */
@@ -75,7 +77,15 @@ export async function compareAppend(input: AppendInput): Promise<Map<string, Row
     return { op: op ?? '(no __op)', position: position ?? null, seq: seq ?? null, image };
   });
 
-  const firstChange = rows.findIndex((r) => r.op !== 'snapshot');
+  // The initial snapshot's rows come first, all at its start position. Snapshot rows at another
+  // position before any change are a re-sync's copy when one was asked for (a table no change
+  // touched between the two); otherwise they are read as more snapshot rows (a copy left twice).
+  let firstChange = rows.findIndex((r) => r.op !== 'snapshot');
+  if (input.resynced === true) {
+    const head = firstChange < 0 ? rows : rows.slice(0, firstChange);
+    const copy = head.findIndex((r) => r.position !== head[0]?.position);
+    if (copy > 0) firstChange = copy;
+  }
   const changes = firstChange < 0 ? [] : rows.slice(firstChange);
   // Snapshot rows keep only the columns the table had at the snapshot point: a column added later
   // reads NULL in them, which says nothing about the source.

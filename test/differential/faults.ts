@@ -71,6 +71,8 @@ export class FaultInjector {
   workerKills = 0;
   connKills = 0;
   resyncs = 0;
+  /** Tables (unqualified source names) a re-sync was asked for. */
+  readonly resynced = new Set<string>();
   pauses = 0;
   upkeeps = 0;
   readonly snapshotHit = new Set<string>();
@@ -149,7 +151,9 @@ export class FaultInjector {
     await this.snapshotsDone();
     const tables = await this.driver.listTables();
     if (tables.length === 0 || this.stopped) return;
-    const table = `${this.driver.schema}.${this.rng.pick(tables)}`;
+    const picked = this.rng.pick(tables);
+    const table = `${this.driver.schema}.${picked}`;
+    this.resynced.add(picked);
     for (const p of this.pipelines) {
       await pipelineHandle(this.client, p)
         .executeUpdate(resyncUpdate, { args: [{ tables: [table] }] })

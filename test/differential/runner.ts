@@ -134,7 +134,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
 
       const restarted = await snapshotsStartedOver(dir, names);
       const snapshotHit = new Set([...faults.snapshotHit, ...restarted]);
-      const result = await verify({ driver, model: gen.model, pipelines, snapshot, auditMark, snapshotHit, columnChanges: stats.columnChanges, findings });
+      const result = await verify({ driver, model: gen.model, pipelines, snapshot, auditMark, snapshotHit, columnChanges: stats.columnChanges, resynced: faults.resynced, findings });
       auditEntries = result.auditEntries;
     }
   } catch (err) {
@@ -225,7 +225,7 @@ function startMonitor(
  */
 async function snapshotsStartedOver(dir: string, pipelines: string[]): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const f of (await readdir(dir)).filter((n) => /^worker-\d+\.log$/.test(n))) {
+  for (const f of (await readdir(dir)).filter((n) => /^worker-([a-z]-)?\d+\.log$/.test(n))) {
     for (const line of (await readFile(path.join(dir, f), 'utf8')).split('\n')) {
       if (!line.includes('the snapshot was interrupted')) continue;
       for (const p of pipelines) if (line.includes(`"pipeline":${JSON.stringify(p)}`)) out.add(p);

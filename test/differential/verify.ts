@@ -39,6 +39,8 @@ export interface VerifyInput {
   snapshotHit: ReadonlySet<string>;
   /** Columns added or retyped during the workload, with the audit id each came after. */
   columnChanges: ColumnChange[];
+  /** Tables a re-sync was asked for (their copies may come before any change of theirs). */
+  resynced: ReadonlySet<string>;
   findings: Findings;
 }
 
@@ -103,6 +105,7 @@ export async function verify(v: VerifyInput): Promise<{ auditEntries: number }> 
           table: t,
           snapshot,
           snapshotConsistent: true,
+          resynced: v.resynced.has(t.name),
           audit: entries,
           latestName: (c) => v.model.table(t.name)?.latestName(c) ?? c,
           findings,
